@@ -1,0 +1,1 @@
+"""Finite-element physics of flexotip: UFL forms per physics, PETSc solvers, I/O."""

@@ -1,0 +1,119 @@
+"""Output for ParaView and for scripts: field files, mesh tags, summary.json, CSV tables.
+
+Fields are written in SI units on a mesh whose coordinates are in metres: the scaled
+mesh coordinates are multiplied by the length scale for the duration of the write only.
+Writers are collective; JSON and CSV are written by rank 0 from data every rank holds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import pathlib
+
+from mpi4py import MPI
+
+import dolfinx.fem
+import dolfinx.io
+import numpy as np
+
+FORMATS = ("vtx", "xdmf")
+
+
+@contextlib.contextmanager
+def coordinates_in_metres(msh, length_scale: float):
+    """Temporarily scale the mesh coordinates from the model unit to metres."""
+    msh.geometry.x[:] *= length_scale
+    try:
+        yield msh
+    finally:
+        msh.geometry.x[:] /= length_scale
+
+
+def write_fields(directory: pathlib.Path, groups: dict[str, list[dolfinx.fem.Function]],
+                 fmt: str, length_scale: float) -> list[pathlib.Path]:
+    """Write groups of named functions, one file per group, in metres.
+
+    Args:
+        directory: Output folder (exists on every rank).
+        groups: File stem → functions sharing one element (VTX writes one element per
+            file). Functions carry their ParaView names and hold SI values.
+        fmt: "vtx" (ADIOS2 ``.bp`` folders, any Lagrange degree) or "xdmf" (HDF5; fields
+            are interpolated to degree 1 first, which XDMF needs).
+        length_scale: Metres per mesh length unit.
+
+    Returns:
+        The paths written.
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown field format {fmt!r}; allowed: {FORMATS}")
+    written = []
+    for stem, functions in groups.items():
+        if not functions:
+            continue
+        msh = functions[0].function_space.mesh
+        with coordinates_in_metres(msh, length_scale):
+            if fmt == "vtx":
+                path = directory / f"{stem}.bp"
+                with dolfinx.io.VTXWriter(msh.comm, path, functions, engine="BP4") as writer:
+                    writer.write(0.0)
+            else:
+                path = directory / f"{stem}.xdmf"
+                with dolfinx.io.XDMFFile(msh.comm, path, "w") as xdmf:
+                    xdmf.write_mesh(msh)
+                    for function in functions:
+                        xdmf.write_function(_degree_one(function), 0.0)
+        written.append(path)
+    return written
+
+
+def _degree_one(function: dolfinx.fem.Function) -> dolfinx.fem.Function:
+    """The function itself if it is degree-1 Lagrange, else its P1 interpolant."""
+    element = function.function_space.ufl_element()
+    if element.embedded_superdegree <= 1 and not element.discontinuous:
+        return function
+    shape = function.function_space.value_shape
+    V1 = dolfinx.fem.functionspace(function.function_space.mesh, ("Lagrange", 1, shape))
+    result = dolfinx.fem.Function(V1, name=function.name)
+    result.interpolate(function)
+    return result
+
+
+def write_mesh_tags(path: pathlib.Path, stack, length_scale: float) -> None:
+    """Write the mesh with its cell and facet tags (region/boundary markers) to XDMF."""
+    msh = stack.msh
+    with coordinates_in_metres(msh, length_scale), dolfinx.io.XDMFFile(msh.comm, path, "w") as xdmf:
+        xdmf.write_mesh(msh)
+        stack.cell_tags.name = "regions"
+        stack.facet_tags.name = "boundaries"
+        xdmf.write_meshtags(stack.cell_tags, msh.geometry)
+        xdmf.write_meshtags(stack.facet_tags, msh.geometry)
+
+
+def _json_safe(value):
+    if isinstance(value, float | np.floating):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def write_summary(path: pathlib.Path, summary: dict, comm: MPI.Comm) -> None:
+    """Write the flat summary dict as JSON (rank 0); NaN/inf become null."""
+    if comm.rank == 0:
+        path.write_text(json.dumps(_json_safe(summary), indent=2) + "\n")
+    comm.Barrier()
+
+
+def write_csv(path: pathlib.Path, columns: dict[str, np.ndarray], comm: MPI.Comm) -> None:
+    """Write equal-length columns as CSV with a header row (rank 0)."""
+    if comm.rank == 0:
+        header = ",".join(columns)
+        data = np.column_stack([np.asarray(c, dtype=float) for c in columns.values()])
+        np.savetxt(path, data, delimiter=",", header=header, comments="", fmt="%.9e")
+    comm.Barrier()

@@ -1,0 +1,128 @@
+"""Derived quantities: global scalars, recovered fields, point values, axis profiles.
+
+Everything here is collective: call it on every rank, and every rank gets the same
+result.
+"""
+
+from __future__ import annotations
+
+from mpi4py import MPI
+
+import dolfinx.fem
+import dolfinx.geometry
+import dolfinx.la
+import numpy as np
+import ufl
+
+
+def assemble_scalar(form: ufl.Form) -> float:
+    """Assemble a scalar form and sum it over all ranks."""
+    compiled = dolfinx.fem.form(form)
+    return compiled.mesh.comm.allreduce(dolfinx.fem.assemble_scalar(compiled), op=MPI.SUM)
+
+
+def recover(expr: ufl.core.expr.Expr, V: dolfinx.fem.FunctionSpace,
+            name: str | None = None) -> dolfinx.fem.Function:
+    """Lumped L2 projection of an expression onto a continuous P1 space (no solve).
+
+    Each nodal value is ∫ expr·φ_i dx / ∫ φ_i dx: a volume-weighted average of the
+    expression around the node. It turns cell-wise stresses and strains into the smooth
+    fields ParaView shows, and its gradient gives the strain gradient of P1 displacements.
+
+    Args:
+        expr: Expression with the value shape of V.
+        V: Continuous degree-1 Lagrange space (any value shape).
+        name: Name of the returned function (shown by ParaView).
+    """
+    w = ufl.TestFunction(V)
+    shape = V.value_shape
+    ones = ufl.as_tensor(np.ones(shape).tolist()) if shape else 1.0
+    numerator = dolfinx.fem.assemble_vector(dolfinx.fem.form(ufl.inner(expr, w) * ufl.dx))
+    weights = dolfinx.fem.assemble_vector(dolfinx.fem.form(ufl.inner(ones, w) * ufl.dx))
+    for vector in (numerator, weights):
+        vector.scatter_reverse(dolfinx.la.InsertMode.add)
+    result = dolfinx.fem.Function(V, name=name)
+    n = V.dofmap.index_map.size_local * V.dofmap.index_map_bs
+    result.x.array[:n] = numerator.array[:n] / weights.array[:n]
+    result.x.scatter_forward()
+    return result
+
+
+class PointEvaluator:
+    """Evaluates functions at fixed points, with the result on every rank.
+
+    Each point is evaluated by one rank (the lowest rank whose owned cells contain it)
+    and the values are summed over ranks, so the result does not depend on the
+    partition. Points outside the mesh give NaN.
+
+    Args:
+        msh: The mesh.
+        points: Coordinates, shape (n, 3), mesh length unit.
+    """
+
+    def __init__(self, msh, points: np.ndarray):
+        self.msh = msh
+        self.points = np.ascontiguousarray(points, dtype=np.float64).reshape(-1, 3)
+        comm = msh.comm
+        n_owned = msh.topology.index_map(msh.topology.dim).size_local
+        tree = dolfinx.geometry.bb_tree(msh, msh.topology.dim,
+                                        entities=np.arange(n_owned, dtype=np.int32))
+        candidates = dolfinx.geometry.compute_collisions_points(tree, self.points)
+        colliding = dolfinx.geometry.compute_colliding_cells(msh, candidates, self.points)
+        cells = np.full(len(self.points), -1, dtype=np.int32)
+        for i in range(len(self.points)):
+            links = colliding.links(i)
+            if len(links) > 0:
+                cells[i] = links[0]
+        claim = np.where(cells >= 0, comm.rank, comm.size).astype(np.int32)
+        owner = np.empty_like(claim)
+        comm.Allreduce(claim, owner, op=MPI.MIN)
+        self.found = owner < comm.size
+        self._mine = np.flatnonzero(owner == comm.rank)
+        self._cells = cells[self._mine]
+
+    def __call__(self, function: dolfinx.fem.Function) -> np.ndarray:
+        """Values of ``function`` at the points, shape (n, value_size)."""
+        size = int(np.prod(function.function_space.value_shape, dtype=int))
+        local = np.zeros((len(self.points), size))
+        if len(self._mine) > 0:
+            local[self._mine] = function.eval(self.points[self._mine], self._cells).reshape(-1, size)
+        values = np.empty_like(local)
+        self.msh.comm.Allreduce(local, values, op=MPI.SUM)
+        values[~self.found] = np.nan
+        return values
+
+
+def max_shear(stress_tensors: np.ndarray) -> np.ndarray:
+    """Maximum shear stress (σ_max - σ_min)/2 of symmetric 3×3 tensors, shape (n, 9)."""
+    principal = np.linalg.eigvalsh(stress_tensors.reshape(-1, 3, 3))
+    return 0.5 * (principal[:, -1] - principal[:, 0])
+
+
+def depth_of_maximum(depths: np.ndarray, values: np.ndarray,
+                     window: float = 0.98) -> tuple[float, float]:
+    """Maximum of a sampled profile and its position, smoothed by a parabola fit.
+
+    A parabola is fitted by least squares to the samples within ``window`` of the
+    largest one, so that the position of a flat maximum is not set by one noisy sample
+    (the stress of P1 elements is piecewise constant).
+
+    Args:
+        depths: Sample positions, increasing.
+        values: Sampled values (NaN ignored).
+        window: Fraction of the largest value above which samples enter the fit.
+
+    Returns:
+        (maximum value, position of the maximum).
+    """
+    finite = np.isfinite(values)
+    depths, values = depths[finite], values[finite]
+    i = int(np.argmax(values))
+    near = values >= window * values[i]
+    if np.count_nonzero(near) >= 3:
+        coefficients = np.polyfit(depths[near], values[near], 2)
+        if coefficients[0] < 0:
+            x_peak = -coefficients[1] / (2 * coefficients[0])
+            if depths[near].min() <= x_peak <= depths[near].max():
+                return float(np.polyval(coefficients, x_peak)), float(x_peak)
+    return float(values[i]), float(depths[i])

@@ -1,0 +1,203 @@
+"""PETSc solvers: the only module that builds PETSc problems and sets PETSc options.
+
+Defaults are data (module constants); a run's options are the defaults overlaid with
+the user's ``[solve] petsc_options``. Every problem has a fixed options prefix, the
+same on all ranks, so any option can also be set on the command line
+(``-flexotip_mech_ksp_monitor``). Every solve fails loudly: a KSP that does not
+converge raises :class:`SolverError` naming the solver and PETSc's reason.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+
+from petsc4py import PETSc
+
+import dolfinx.fem
+import dolfinx.fem.petsc
+import dolfinx.la
+import numpy as np
+import ufl
+
+log = logging.getLogger(__name__)
+
+MECHANICS_PREFIX = "flexotip_mech_"
+
+ITERATIVE_ELASTICITY = {
+    "ksp_type": "cg",
+    "ksp_rtol": 1.0e-9,
+    "ksp_max_it": 1000,
+    "pc_type": "gamg",
+    "pc_gamg_type": "agg",
+    "pc_gamg_agg_nsmooths": 1,
+    "pc_gamg_threshold": 0.01,
+    "pc_gamg_coarse_eq_limit": 1000,
+    "mg_levels_ksp_type": "chebyshev",
+    "mg_levels_pc_type": "jacobi",
+    "mg_levels_esteig_ksp_type": "cg",
+    "ksp_error_if_not_converged": True,
+}
+"""CG preconditioned by smoothed-aggregation AMG with the rigid-body near-nullspace."""
+
+DIRECT = {
+    "ksp_type": "preonly",
+    "pc_type": "lu",
+    "pc_factor_mat_solver_type": "mumps",
+    "ksp_error_if_not_converged": True,
+}
+"""LU factorisation with MUMPS."""
+
+LINEAR_SOLVERS = {"iterative": ITERATIVE_ELASTICITY, "direct": DIRECT}
+
+
+def petsc_options(defaults: dict, overrides: dict | None = None) -> dict:
+    """A copy of ``defaults`` overlaid with ``overrides`` (the user's options win)."""
+    return {**defaults, **(overrides or {})}
+
+
+class SolverError(RuntimeError):
+    """A PETSc solve that did not converge.
+
+    Attributes:
+        solver: Which solver failed (its options prefix).
+        reason: PETSc's converged-reason name (e.g. ``DIVERGED_ITS``).
+        iterations: Iterations done before stopping.
+    """
+
+    def __init__(self, solver: str, reason: str, iterations: int):
+        self.solver, self.reason, self.iterations = solver, reason, iterations
+        super().__init__(f"{solver} did not converge: {reason} after {iterations} iterations")
+
+
+@dataclasses.dataclass(frozen=True)
+class SolveReport:
+    """Outcome of a linear solve.
+
+    Attributes:
+        solver: Options prefix of the solver.
+        ksp_type: The KSP type used.
+        pc_type: The preconditioner type used.
+        iterations: KSP iterations.
+        reason: PETSc's converged-reason name.
+        n_dofs: Global number of unknowns.
+        time_assemble_s: Wall time of matrix and vector assembly, s.
+        time_solve_s: Wall time of the KSP solve (setup included), s.
+    """
+
+    solver: str
+    ksp_type: str
+    pc_type: str
+    iterations: int
+    reason: str
+    n_dofs: int
+    time_assemble_s: float
+    time_solve_s: float
+
+
+def _reason_name(reason: int) -> str:
+    for name, value in vars(PETSc.KSP.ConvergedReason).items():
+        if value == reason and not name.startswith("_"):
+            return name
+    return str(reason)
+
+
+def rigid_body_modes(V: dolfinx.fem.FunctionSpace) -> PETSc.NullSpace:
+    """The six rigid-body modes of a 3D vector space, orthonormalised, for GAMG.
+
+    The caller owns the returned NullSpace (attach it with ``A.setNearNullSpace``).
+    """
+    index_map, bs = V.dofmap.index_map, V.dofmap.index_map_bs
+    n_local = index_map.size_local
+    x = V.tabulate_dof_coordinates()[:n_local]
+    modes = [dolfinx.la.vector(index_map, bs=bs, dtype=PETSc.ScalarType) for _ in range(6)]
+    arrays = [m.array[: n_local * bs].reshape(n_local, bs) for m in modes]
+    for i in range(3):
+        arrays[i][:, i] = 1.0
+    arrays[3][:, 0], arrays[3][:, 1] = -x[:, 1], x[:, 0]
+    arrays[4][:, 0], arrays[4][:, 2] = x[:, 2], -x[:, 0]
+    arrays[5][:, 2], arrays[5][:, 1] = x[:, 1], -x[:, 2]
+    dolfinx.la.orthonormalize(modes)
+    vectors = [dolfinx.la.petsc.create_vector_wrap(m) for m in modes]
+    return PETSc.NullSpace().create(vectors=vectors, comm=V.mesh.comm)
+
+
+def solve_linear(a: ufl.Form, L: ufl.Form, uh: dolfinx.fem.Function,
+                 bcs: list[dolfinx.fem.DirichletBC], *, prefix: str, options: dict,
+                 near_nullspace: bool = False) -> SolveReport:
+    """Assemble and solve a linear problem a(u, v) = L(v) into ``uh``.
+
+    Args:
+        a: Bilinear form.
+        L: Linear form.
+        uh: Solution function, updated in place.
+        bcs: Dirichlet conditions.
+        prefix: Fixed PETSc options prefix, ending in ``_``.
+        options: PETSc options for the KSP (see :func:`petsc_options`).
+        near_nullspace: Attach the rigid-body modes of ``uh``'s space (elasticity).
+
+    Returns:
+        Iterations, reason and timings.
+
+    Raises:
+        SolverError: If the KSP does not converge.
+    """
+    comm = uh.function_space.mesh.comm
+    problem = dolfinx.fem.petsc.LinearProblem(a, L, bcs=bcs, u=uh, petsc_options_prefix=prefix)
+    ksp = problem.solver
+    # The options stay in PETSc's database until the solve is over: GAMG reads its
+    # mg_levels_* options during setup, after LinearProblem would have removed them.
+    database = PETSc.Options()
+    for key, value in options.items():
+        database[f"{prefix}{key}"] = value
+    ksp.setFromOptions()
+    if near_nullspace:
+        nullspace = rigid_body_modes(uh.function_space)
+        problem.A.setNearNullSpace(nullspace)
+    # Assemble once here so that assembly and solve are timed apart; LinearProblem.solve
+    # then re-assembles, which costs the same again, so the KSP is driven directly.
+    start = time.perf_counter()
+    problem.A.zeroEntries()
+    dolfinx.fem.petsc.assemble_matrix(problem.A, problem.a, bcs=bcs)
+    problem.A.assemble()
+    b = problem.b
+    with b.localForm() as b_local:
+        b_local.set(0.0)
+    dolfinx.fem.petsc.assemble_vector(b, problem.L)
+    dolfinx.fem.petsc.apply_lifting(b, [problem.a], bcs=[bcs])
+    b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
+    dolfinx.fem.petsc.set_bc(b, bcs)
+    comm.Barrier()
+    time_assemble = time.perf_counter() - start
+
+    start = time.perf_counter()
+    iterations_log = []
+    if comm.rank == 0 and ksp.getType() != "preonly":
+        ksp.setMonitor(lambda _ksp, it, rnorm: iterations_log.append((it, rnorm)))
+    try:
+        ksp.solve(b, problem.x)
+    except PETSc.Error:
+        reason = _reason_name(ksp.getConvergedReason())
+        raise SolverError(prefix.rstrip("_"), reason, ksp.getIterationNumber()) from None
+    finally:
+        ksp.cancelMonitor()
+        for key in options:
+            database.delValue(f"{prefix}{key}")
+    problem.x.ghostUpdate(addv=PETSc.InsertMode.INSERT, mode=PETSc.ScatterMode.FORWARD)
+    dolfinx.fem.petsc.assign(problem.x, uh)
+    time_solve = time.perf_counter() - start
+    reason = ksp.getConvergedReason()
+    if reason <= 0:
+        raise SolverError(prefix.rstrip("_"), _reason_name(reason), ksp.getIterationNumber())
+    report = SolveReport(
+        solver=prefix.rstrip("_"), ksp_type=ksp.getType(), pc_type=ksp.getPC().getType(),
+        iterations=ksp.getIterationNumber(), reason=_reason_name(reason),
+        n_dofs=problem.A.getSize()[0], time_assemble_s=time_assemble, time_solve_s=time_solve,
+    )
+    log.info("%s: %s/%s, %d dofs, %d iterations (%s), assembly %.2f s, solve %.2f s",
+             report.solver, report.ksp_type, report.pc_type, report.n_dofs, report.iterations,
+             report.reason, time_assemble, time_solve)
+    if near_nullspace:
+        nullspace.destroy()
+    return report

@@ -1,0 +1,91 @@
+"""Command line: ``flexotip check|mesh|run [CONFIG] [--out DIR]``.
+
+User errors (a bad config, a missing file) print one clear message per problem and exit
+with status 2, without a traceback; a solver that does not converge exits with status 3
+after writing its partial results. Works under ``mpiexec -n N``: every rank validates
+the same file, rank 0 prints.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import pathlib
+import sys
+
+EXIT_USER_ERROR = 2
+EXIT_SOLVER_FAILED = 3
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="flexotip",
+        description="SPM tip on a SrTiO3 film: mechanics (and, as they land, "
+                    "flexoelectricity and vacancy transport) with DOLFINx.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    help_config = "TOML config in SI units (omit for the built-in defaults)"
+    check = sub.add_parser("check", help="validate a config and print it resolved")
+    check.add_argument("config", nargs="?", help=help_config)
+    for name, text in (("mesh", "build the mesh only"), ("run", "mesh, solve, write outputs")):
+        command = sub.add_parser(name, help=text)
+        command.add_argument("config", nargs="?", help=help_config)
+        command.add_argument("--out", required=True, type=pathlib.Path,
+                             help="output folder (created)")
+        command.add_argument("--quiet", action="store_true", help="log warnings only")
+    return parser
+
+
+def _say(message: str, stream=sys.stdout) -> None:
+    from mpi4py import MPI
+
+    if MPI.COMM_WORLD.rank == 0:
+        print(message, file=stream, flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``flexotip`` console script; returns the exit status."""
+    args = _parser().parse_args(argv)
+    import flexotip  # noqa: F401  (loads MPI first for the pip wheel)
+    from mpi4py import MPI
+
+    from flexotip import config as config_module
+
+    comm = MPI.COMM_WORLD
+    try:
+        config = config_module.load(args.config)
+    except config_module.ConfigError as error:
+        _say(f"flexotip: {error}", sys.stderr)
+        return EXIT_USER_ERROR
+    if args.command == "check":
+        _say(config_module.to_toml(config))
+        _say(f"# {args.config or 'built-in defaults'}: valid")
+        return 0
+
+    from flexotip import log as flexotip_log
+    from flexotip.fem.solvers import SolverError
+    from flexotip.studies import single
+
+    outdir = args.out.resolve()
+    try:
+        if comm.rank == 0:
+            outdir.mkdir(parents=True, exist_ok=True)
+        comm.Barrier()
+        flexotip_log.setup(logging.WARNING if args.quiet else logging.INFO, outdir / "log.txt")
+        logger = logging.getLogger("flexotip.cli")
+        logger.info("flexotip %s on %d rank(s): %s %s → %s", flexotip.__version__, comm.size,
+                    args.command, args.config or "(built-in defaults)", outdir)
+        if args.command == "mesh":
+            single.mesh_only(comm, config, outdir)
+        else:
+            single.run(comm, config, outdir)
+    except SolverError as error:
+        _say(f"flexotip: {error}; partial results in {outdir}", sys.stderr)
+        return EXIT_SOLVER_FAILED
+    except PermissionError as error:
+        _say(f"flexotip: cannot write the output folder: {error}", sys.stderr)
+        return EXIT_USER_ERROR
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,526 @@
+"""Run configuration: TOML in SI units → one validated, frozen dataclass tree.
+
+The section and key names, units and meanings of DESIGN.md §5 are a public interface:
+scripts outside this repository write these files. Keys are added, never renamed.
+
+Loading validates every field before anything is meshed. Each problem gives one message
+that names the key, the value and what is allowed; all problems of a file are reported
+together in one :class:`ConfigError`.
+
+Example::
+
+    [tip]
+    shape = "sphere"
+    force = 4.0e-6        # N
+    [mesh]
+    contact_size = 0.5e-9 # m
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import pathlib
+import tomllib
+import typing
+
+from flexotip.fem.materials import (
+    CubicElasticity,
+    contact_modulus,
+    hertz_contact_radius,
+    hertz_tip_radius,
+)
+
+
+class ConfigError(ValueError):
+    """One or more invalid config entries; ``messages`` holds one line per problem."""
+
+    def __init__(self, messages: list[str], source: str = "config"):
+        self.messages = messages
+        self.source = source
+        super().__init__(f"invalid {source}:\n" + "\n".join(f"  - {m}" for m in messages))
+
+
+def _key(default, doc: str, unit: str = "", *, choices: tuple | None = None,
+         low: float | None = None, high: float | None = None, open_low: bool = False,
+         open_high: bool = False) -> typing.Any:
+    """A config key: default, meaning, unit and allowed values, kept as field metadata."""
+    metadata = {"doc": doc, "unit": unit, "choices": choices, "low": low, "high": high,
+                "open_low": open_low, "open_high": open_high}
+    if isinstance(default, list | dict):
+        return dataclasses.field(default_factory=lambda: type(default)(default), metadata=metadata)
+    return dataclasses.field(default=default, metadata=metadata)
+
+
+# Defaults for SrTiO3 at 300 K (reference/parameters.md); a = 0.3905 nm, 120 unit cells.
+LATTICE_CONSTANT = 3.905e-10
+FILM_THICKNESS = 120 * LATTICE_CONSTANT
+PAPER_FORCE = 4.0e-6
+PAPER_SPHERE_CONTACT_RADIUS = 8.0e-9
+PAPER_BLUNT_CONTACT_RADIUS = 15.0e-9
+STO_ELASTICITY = CubicElasticity(3.36e11, 1.07e11, 1.27e11)
+DEFAULT_SPHERE_RADIUS = round(hertz_tip_radius(
+    PAPER_FORCE, PAPER_SPHERE_CONTACT_RADIUS, contact_modulus(STO_ELASTICITY)), 11)
+"""Rigid sphere radius (m) whose Hertz contact radius on STO is 8 nm at 4 µN: 51.5 nm."""
+
+
+@dataclasses.dataclass(frozen=True)
+class MaterialConfig:
+    """[material]: the film (and substrate) material and the tip's elastic constants."""
+
+    name: str = _key("SrTiO3", "material of film and substrate", choices=("SrTiO3",))
+    temperature: float = _key(300.0, "temperature", "K", low=0.0, high=2000.0, open_low=True)
+    elasticity: str = _key("cubic", "elastic symmetry", choices=("cubic", "isotropic"))
+    young: float | None = _key(None, "Young's modulus (isotropic only; default: the "
+                               "Voigt-Reuss-Hill average of c11, c12, c44)", "Pa",
+                               low=0.0, open_low=True)
+    poisson: float | None = _key(None, "Poisson's ratio (isotropic only; default: "
+                                 "Voigt-Reuss-Hill average)", low=-1.0, high=0.5,
+                                 open_low=True, open_high=True)
+    c11: float = _key(STO_ELASTICITY.c11, "cubic elastic constant C_1111", "Pa", low=0.0, open_low=True)
+    c12: float = _key(STO_ELASTICITY.c12, "cubic elastic constant C_1122", "Pa")
+    c44: float = _key(STO_ELASTICITY.c44, "cubic elastic constant C_1212", "Pa", low=0.0, open_low=True)
+    lattice_constant: float = _key(LATTICE_CONSTANT, "pseudo-cubic lattice constant", "m",
+                                   low=0.0, open_low=True)
+    alpha1: float | None = _key(None, "Landau coefficient α1 (default: Barrett form "
+                                "4.05e7·[coth(54/T) − coth(54/30)])", "J·m/C²")
+    alpha11: float = _key(1.70e9, "Landau coefficient α11", "J·m⁵/C⁴")
+    alpha12: float = _key(1.37e9, "Landau coefficient α12", "J·m⁵/C⁴")
+    Q11: float = _key(4.57e-2, "electrostriction Q11", "m⁴/C²")
+    Q12: float = _key(-1.348e-2, "electrostriction Q12", "m⁴/C²")
+    Q44: float = _key(0.957e-2, "electrostriction Q44 (tensor shear)", "m⁴/C²")
+    f11: float | None = _key(None, "flexocoupling f_1111 (not set yet: calibrated with "
+                             "the electromechanics)", "V")
+    f12: float | None = _key(None, "flexocoupling f_1122 (not set yet)", "V")
+    f44: float | None = _key(None, "flexocoupling f_1212 (not set yet)", "V")
+    eps_background: float = _key(10.0, "background relative permittivity κ_b (chosen)",
+                                 low=1.0)
+    G11: float = _key(5e-11, "gradient coefficient G11 (chosen)", "J·m³/C²", low=0.0)
+    G12: float = _key(0.0, "gradient coefficient G12 (chosen)", "J·m³/C²")
+    G44: float = _key(5e-11, "gradient coefficient G44 (chosen)", "J·m³/C²", low=0.0)
+    tip_young: float | None = _key(None, "Young's modulus of the tip; unset = rigid tip "
+                                   "(Si<110>: 169e9)", "Pa", low=0.0, open_low=True)
+    tip_poisson: float = _key(0.064, "Poisson's ratio of the tip (used with tip_young)",
+                              low=-1.0, high=0.5, open_low=True, open_high=True)
+
+    def elastic_constants(self) -> CubicElasticity:
+        """The film's elastic constants (isotropic ones when elasticity = "isotropic")."""
+        if self.elasticity == "isotropic":
+            return CubicElasticity.isotropic(self.young, self.poisson)
+        return CubicElasticity(self.c11, self.c12, self.c44)
+
+
+@dataclasses.dataclass(frozen=True)
+class FilmConfig:
+    """[film]: the layered box (z up, film top at z = 0)."""
+
+    thickness: float = _key(FILM_THICKNESS, "film thickness (120 unit cells)", "m",
+                            low=0.0, open_low=True)
+    substrate_thickness: float = _key(350e-9, "substrate thickness below the film", "m",
+                                      low=0.0, open_low=True)
+    air_thickness: float = _key(0.0, "air layer above the film (0: none)", "m", low=0.0)
+    half_width: float = _key(400e-9, "half of the lateral box size", "m", low=0.0, open_low=True)
+    symmetry: str = _key("full", "part of the box that is meshed (half: x ≥ 0; quarter: "
+                         "x, y ≥ 0; needs a tip on the symmetry planes)",
+                         choices=("full", "half", "quarter"))
+
+
+@dataclasses.dataclass(frozen=True)
+class TipConfig:
+    """[tip]: shape, load and position of the SPM tip."""
+
+    shape: str = _key("sphere", "tip shape", choices=("sphere", "flat", "profile"))
+    radius: float | None = _key(None, "sphere radius, or flat-punch radius (default: "
+                                f"{DEFAULT_SPHERE_RADIUS:.4g} m for the sphere, i.e. a Hertz "
+                                "contact radius of 8 nm at 4 µN on STO; 15e-9 m for flat)",
+                                "m", low=0.0, open_low=True)
+    edge_radius: float = _key(0.0, "fillet radius of the flat punch's edge", "m", low=0.0)
+    force: float = _key(PAPER_FORCE, "force pressing the tip on the film", "N", low=0.0)
+    bias: float = _key(0.0, "electric potential of the tip", "V")
+    position: list = _key([0.0, 0.0], "(x, y) of the tip axis", "m")
+    load: str = _key("hertz", "how the tip load is modelled: prescribed Hertz/Sneddon "
+                     "pressure, or solved contact", choices=("hertz", "contact"))
+    contact_radius: float | None = _key(None, "contact radius (default: Hertz for the "
+                                        "sphere, the punch radius for flat)", "m",
+                                        low=0.0, open_low=True)
+    profile: str | None = _key(None, "file with the measured tip profile (shape = "
+                               "'profile'): two columns r, h(r)", "path")
+
+
+@dataclasses.dataclass(frozen=True)
+class MeshConfig:
+    """[mesh]: cell sizes of the graded tetrahedral mesh."""
+
+    contact_size: float = _key(0.5e-9, "cell size at the contact edge", "m", low=0.0, open_low=True)
+    far_size: float = _key(50e-9, "largest cell size, far from the tip", "m", low=0.0, open_low=True)
+    degree: int = _key(1, "polynomial degree of the displacement", choices=(1, 2))
+    growth: float = _key(0.15, "cell-size increase per unit distance from the contact",
+                         low=0.0, high=1.0, open_low=True)
+
+
+@dataclasses.dataclass(frozen=True)
+class PhysicsConfig:
+    """[physics]: which couplings are on."""
+
+    flexoelectric: bool = _key(True, "flexoelectric coupling")
+    electrostriction: bool = _key(True, "electrostrictive eigenstrain")
+    landau: str = _key("linear", "Landau energy", choices=("linear", "full"))
+    electric_bc: str = _key("short-circuit", "electric boundary condition on the film top",
+                            choices=("short-circuit", "air-gap", "open"))
+    vacancies: bool = _key(True, "oxygen-vacancy transport")
+
+
+@dataclasses.dataclass(frozen=True)
+class VacanciesConfig:
+    """[vacancies]: oxygen-vacancy transport parameters."""
+
+    c0: float = _key(3.66e20, "initial (uniform) vacancy density", "1/m³", low=0.0, open_low=True)
+    diffusivity: float = _key(1.23e-19, "vacancy diffusivity", "m²/s", low=0.0, open_low=True)
+    charge: int = _key(2, "vacancy charge number", "e", low=1.0, high=2.0)
+    surface: str = _key("blocking", "film-top condition", choices=("blocking", "fixed"))
+    sensing_depth: float = _key(1e-9, "depth over which the surface map averages c/c0", "m",
+                                low=0.0, open_low=True)
+
+
+@dataclasses.dataclass(frozen=True)
+class SolveConfig:
+    """[solve]: what is solved and how."""
+
+    mode: str = _key("steady", "steady state or time-dependent", choices=("steady", "transient"))
+    solver: str = _key("fem", "finite elements or the FFT reference", choices=("fem", "spectral"))
+    t_end: float | None = _key(None, "end time (transient)", "s", low=0.0, open_low=True)
+    dt: float | None = _key(None, "initial time step (transient)", "s", low=0.0, open_low=True)
+    linear_solver: str = _key("iterative", "CG + GAMG, or LU with MUMPS",
+                              choices=("iterative", "direct"))
+    petsc_options: dict = _key({}, "PETSc options overlaid on the defaults; a sub-table "
+                               "named after a solver (e.g. [solve.petsc_options.mech]) "
+                               "applies to that solver only")
+
+
+@dataclasses.dataclass(frozen=True)
+class OutputConfig:
+    """[output]: fields written for ParaView."""
+
+    fields: list = _key(["displacement", "stress", "strain", "strain_gradient"],
+                        "fields to write", choices=("displacement", "stress", "strain",
+                                                    "strain_gradient"))
+    format: str = _key("vtx", "field file format (vtx: ADIOS2 .bp; xdmf: HDF5)",
+                       choices=("vtx", "xdmf"))
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """The whole validated configuration (SI units)."""
+
+    material: MaterialConfig = dataclasses.field(default_factory=MaterialConfig)
+    film: FilmConfig = dataclasses.field(default_factory=FilmConfig)
+    tip: TipConfig = dataclasses.field(default_factory=TipConfig)
+    mesh: MeshConfig = dataclasses.field(default_factory=MeshConfig)
+    physics: PhysicsConfig = dataclasses.field(default_factory=PhysicsConfig)
+    vacancies: VacanciesConfig = dataclasses.field(default_factory=VacanciesConfig)
+    solve: SolveConfig = dataclasses.field(default_factory=SolveConfig)
+    output: OutputConfig = dataclasses.field(default_factory=OutputConfig)
+
+    @property
+    def contact_modulus(self) -> float:
+        """Effective contact modulus E* of tip and film, Pa (see ``contact_modulus``)."""
+        return contact_modulus(self.material.elastic_constants(), self.material.tip_young,
+                               self.material.tip_poisson)
+
+    @property
+    def contact_radius(self) -> float:
+        """Contact radius a, m: given, or Hertz for the sphere, the punch radius for flat."""
+        return self.tip.contact_radius
+
+    @property
+    def symmetry_fraction(self) -> float:
+        """Fraction of the tip's footprint inside the meshed domain (1, 1/2 or 1/4)."""
+        return {"full": 1.0, "half": 0.5, "quarter": 0.25}[self.film.symmetry]
+
+
+SECTIONS = {f.name: f.type for f in dataclasses.fields(Config)}
+_SECTION_TYPES = {
+    "material": MaterialConfig, "film": FilmConfig, "tip": TipConfig, "mesh": MeshConfig,
+    "physics": PhysicsConfig, "vacancies": VacanciesConfig, "solve": SolveConfig,
+    "output": OutputConfig,
+}
+
+
+def _describe(field: dataclasses.Field) -> str:
+    """What a key allows, in words (for error messages)."""
+    m = field.metadata
+    if m["choices"] is not None and field.name != "fields":
+        return "one of " + ", ".join(repr(c) for c in m["choices"])
+    parts = []
+    if m["low"] is not None:
+        parts.append(f"{'>' if m['open_low'] else '≥'} {m['low']:g}")
+    if m["high"] is not None:
+        parts.append(f"{'<' if m['open_high'] else '≤'} {m['high']:g}")
+    unit = f" ({m['unit']})" if m["unit"] else ""
+    return ("a number " + " and ".join(parts) if parts else "a number") + unit
+
+
+def _check_value(section: str, field: dataclasses.Field, value: typing.Any, errors: list[str]):
+    """Check the type and range of one value; return it converted (int → float)."""
+    where = f"[{section}] {field.name} = {value!r}"
+    m = field.metadata
+    default = field.default if field.default is not dataclasses.MISSING else field.default_factory()
+    annotation = str(field.type)
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            errors.append(f"{where}: must be true or false")
+        return value
+    if "str" in annotation:
+        if not isinstance(value, str):
+            errors.append(f"{where}: must be a string" + (
+                f", {_describe(field)}" if m["choices"] else ""))
+        elif m["choices"] is not None and value not in m["choices"]:
+            errors.append(f"{where}: must be {_describe(field)}")
+        return value
+    if annotation == "int":
+        if isinstance(value, bool) or not isinstance(value, int):
+            errors.append(f"{where}: must be an integer, {_describe(field)}")
+            return value
+    elif "float" in annotation:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            errors.append(f"{where}: must be {_describe(field)}")
+            return value
+        if not math.isfinite(value):
+            errors.append(f"{where}: must be a finite number")
+            return value
+        value = float(value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if m["choices"] is not None and value not in m["choices"]:
+            errors.append(f"{where}: must be {_describe(field)}")
+        low, high = m["low"], m["high"]
+        too_low = low is not None and (value <= low if m["open_low"] else value < low)
+        too_high = high is not None and (value >= high if m["open_high"] else value > high)
+        if too_low or too_high:
+            errors.append(f"{where}: must be {_describe(field)}")
+    return value
+
+
+def _parse_section(name: str, table: typing.Any, errors: list[str], base: pathlib.Path):
+    cls = _SECTION_TYPES[name]
+    if not isinstance(table, dict):
+        errors.append(f"[{name}] must be a table (a [{name}] section), got {table!r}")
+        return cls()
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    values = {}
+    for key, value in table.items():
+        if key not in fields:
+            errors.append(f"[{name}] {key}: unknown key; allowed keys: {', '.join(fields)}")
+            continue
+        field = fields[key]
+        if key == "position":
+            ok = (isinstance(value, list) and len(value) == 2
+                  and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value))
+            if not ok:
+                errors.append(f"[tip] position = {value!r}: must be a list of two numbers [x, y] (m)")
+                continue
+            value = [float(v) for v in value]
+        elif key == "fields":
+            allowed = field.metadata["choices"]
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                errors.append(f"[output] fields = {value!r}: must be a list of names from "
+                              f"{', '.join(allowed)}")
+                continue
+            unknown = [v for v in value if v not in allowed]
+            if unknown:
+                errors.append(f"[output] fields = {value!r}: unknown field(s) "
+                              f"{', '.join(map(repr, unknown))}; allowed: {', '.join(allowed)}")
+                continue
+        elif key == "petsc_options":
+            if not isinstance(value, dict):
+                errors.append(f"[solve] petsc_options = {value!r}: must be a table of PETSc "
+                              "options, e.g. {{ ksp_rtol = 1e-10 }}")
+                continue
+        elif key == "profile":
+            if not isinstance(value, str):
+                errors.append(f"[tip] profile = {value!r}: must be a file path (string)")
+                continue
+            path = (base / value).resolve()
+            if not path.is_file():
+                errors.append(f"[tip] profile = {value!r}: file not found ({path})")
+                continue
+            value = str(path)
+        else:
+            value = _check_value(name, field, value, errors)
+        values[key] = value
+    try:
+        return cls(**values)
+    except TypeError:
+        return cls()
+
+
+def _resolve(config: Config, given: dict, errors: list[str]) -> Config:
+    """Fill the defaults that depend on other keys and run the cross-key checks."""
+    material, film, tip, mesh = config.material, config.film, config.tip, config.mesh
+    material_given = given.get("material", {})
+
+    if material.elasticity == "isotropic":
+        cubic = CubicElasticity(material.c11, material.c12, material.c44)
+        young, poisson = cubic.voigt_reuss_hill()
+        material = dataclasses.replace(
+            material, young=material.young if material.young is not None else young,
+            poisson=material.poisson if material.poisson is not None else poisson)
+    else:
+        for key in ("young", "poisson"):
+            if key in material_given:
+                errors.append(f"[material] {key} = {material_given[key]!r}: applies only to "
+                              "elasticity = 'isotropic' (the cubic model uses c11, c12, c44)")
+        problem = CubicElasticity(material.c11, material.c12, material.c44).stability_error()
+        if problem:
+            errors.append(f"[material] c11 = {material.c11:g}, c12 = {material.c12:g}, "
+                          f"c44 = {material.c44:g}: not positive definite ({problem})")
+    if material.alpha1 is None:
+        T = material.temperature
+        alpha1 = 4.05e7 * (1 / math.tanh(54 / T) - 1 / math.tanh(54 / 30))
+        material = dataclasses.replace(material, alpha1=alpha1)
+
+    if tip.shape == "profile":
+        if tip.profile is None:
+            errors.append("[tip] shape = 'profile' needs [tip] profile = 'file' "
+                          "(two columns: r (m), h(r) (m))")
+        if tip.load != "contact":
+            errors.append(f"[tip] shape = 'profile' with load = {tip.load!r}: a measured "
+                          "profile needs load = 'contact'")
+    if tip.load == "contact":
+        errors.append("[tip] load = 'contact': the contact solver is not available yet "
+                      "(issue 3); allowed now: 'hertz'")
+    if tip.edge_radius > 0 and tip.shape != "flat":
+        errors.append(f"[tip] edge_radius = {tip.edge_radius!r}: applies only to shape = 'flat'")
+
+    radius = tip.radius
+    if radius is None:
+        radius = PAPER_BLUNT_CONTACT_RADIUS if tip.shape == "flat" else DEFAULT_SPHERE_RADIUS
+    if tip.shape == "flat" and tip.edge_radius >= radius:
+        errors.append(f"[tip] edge_radius = {tip.edge_radius!r}: must be smaller than the "
+                      f"punch radius {radius:g} m")
+    contact_radius = tip.contact_radius
+    if contact_radius is None:
+        if tip.shape == "flat":
+            contact_radius = radius
+        elif tip.force > 0:
+            modulus = contact_modulus(material.elastic_constants(), material.tip_young,
+                                      material.tip_poisson) if not errors else 3e11
+            contact_radius = hertz_contact_radius(tip.force, radius, modulus)
+        else:
+            errors.append("[tip] force = 0: with no force there is no Hertz contact; give "
+                          "[tip] contact_radius (m)")
+            contact_radius = 1e-9
+    tip = dataclasses.replace(tip, radius=radius, contact_radius=contact_radius)
+
+    x0, y0 = tip.position
+    if film.symmetry == "half" and x0 != 0.0:
+        errors.append(f"[tip] position = {tip.position!r}: with [film] symmetry = 'half' the "
+                      "tip must sit on the plane x = 0")
+    if film.symmetry == "quarter" and (x0 != 0.0 or y0 != 0.0):
+        errors.append(f"[tip] position = {tip.position!r}: with [film] symmetry = 'quarter' "
+                      "the tip must sit on the axis x = y = 0")
+    reach = max(abs(x0), abs(y0)) + contact_radius
+    if reach >= film.half_width:
+        errors.append(f"[tip] contact radius {contact_radius:.4g} m at position "
+                      f"{tip.position!r} reaches {reach:.4g} m from the centre: must stay "
+                      f"inside the domain, [film] half_width = {film.half_width:.4g} m")
+    if mesh.contact_size >= film.thickness:
+        errors.append(f"[mesh] contact_size = {mesh.contact_size!r}: must be smaller than "
+                      f"the film thickness [film] thickness = {film.thickness:.4g} m")
+    if mesh.contact_size > 0.5 * contact_radius:
+        errors.append(f"[mesh] contact_size = {mesh.contact_size!r}: must be at most half "
+                      f"the contact radius ({0.5 * contact_radius:.4g} m) to resolve the contact")
+    if mesh.far_size < mesh.contact_size:
+        errors.append(f"[mesh] far_size = {mesh.far_size!r}: must be ≥ contact_size = "
+                      f"{mesh.contact_size!r}")
+    if mesh.far_size > film.half_width:
+        errors.append(f"[mesh] far_size = {mesh.far_size!r}: must not exceed [film] "
+                      f"half_width = {film.half_width!r}")
+    if config.physics.electric_bc == "air-gap" and film.air_thickness <= 0:
+        errors.append("[physics] electric_bc = 'air-gap' needs [film] air_thickness > 0 (m)")
+    if config.solve.solver == "spectral":
+        errors.append("[solve] solver = 'spectral': the spectral reference solver is not "
+                      "available yet (issue 6); allowed now: 'fem'")
+    if config.solve.mode == "transient":
+        errors.append("[solve] mode = 'transient': time-dependent solves are not available "
+                      "yet (issues 4, 5); allowed now: 'steady'")
+    return dataclasses.replace(config, material=material, tip=tip)
+
+
+def from_dict(data: dict, *, source: str = "config", base: pathlib.Path | None = None) -> Config:
+    """Validate a config given as nested dicts (as parsed from TOML).
+
+    Args:
+        data: {section: {key: value}}; missing keys take their defaults.
+        source: Name of the config in error messages (e.g. the file name).
+        base: Directory against which relative file paths are resolved.
+
+    Raises:
+        ConfigError: Listing every invalid entry.
+    """
+    errors: list[str] = []
+    base = base or pathlib.Path.cwd()
+    sections = {}
+    for name, table in data.items():
+        if name not in _SECTION_TYPES:
+            errors.append(f"[{name}]: unknown section; allowed sections: {', '.join(_SECTION_TYPES)}")
+            continue
+        sections[name] = _parse_section(name, table, errors, base)
+    config = Config(**sections)
+    if not errors:
+        config = _resolve(config, data, errors)
+    if errors:
+        raise ConfigError(errors, source)
+    return config
+
+
+def load(path: str | pathlib.Path | None) -> Config:
+    """Read and validate a TOML config file; None gives the built-in defaults.
+
+    Raises:
+        ConfigError: If the file is missing, is not valid TOML, or has invalid entries.
+    """
+    if path is None:
+        return from_dict({}, source="built-in defaults")
+    path = pathlib.Path(path)
+    if not path.is_file():
+        raise ConfigError([f"config file not found: {path}"], str(path))
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError([f"not valid TOML: {error}"], str(path)) from None
+    return from_dict(data, source=str(path), base=path.parent)
+
+
+def _toml_value(value: typing.Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
+    raise TypeError(f"cannot write {value!r} to TOML")
+
+
+def to_toml(config: Config) -> str:
+    """The resolved config as TOML, with every key's unit and meaning as a comment.
+
+    Keys that are unset (None) are written as comments, so the file loads back to the
+    same config.
+    """
+    lines = ["# flexotip configuration, resolved (SI units)"]
+    for section in dataclasses.fields(config):
+        lines.append(f"\n[{section.name}]")
+        table = getattr(config, section.name)
+        for field in dataclasses.fields(table):
+            value = getattr(table, field.name)
+            unit = f" [{field.metadata['unit']}]" if field.metadata["unit"] else ""
+            comment = f"  # {field.metadata['doc']}{unit}"
+            if value is None:
+                lines.append(f"# {field.name} = (not set){comment}")
+            else:
+                lines.append(f"{field.name} = {_toml_value(value)}{comment}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,154 @@
+"""gmsh → DOLFINx hand-over: mesh the stack on one rank and distribute it.
+
+This is the only module of :mod:`flexotip.geometry` that imports DOLFINx. gmsh runs on
+rank 0 only; the mesh, its cell/facet/ridge tags and the physical-group names reach
+every rank through :func:`dolfinx.io.gmsh.model_to_mesh`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+
+from mpi4py import MPI
+
+import dolfinx.io.gmsh
+import dolfinx.mesh
+import numpy as np
+
+from flexotip.geometry.stack import StackGeometry, add_film_stack, mesh_size
+
+log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class MeshReport:
+    """Size and quality of a generated mesh (model length unit).
+
+    Attributes:
+        n_cells: Number of tetrahedra.
+        n_vertices: Number of mesh vertices.
+        h_min: Shortest cell edge.
+        h_max: Longest cell edge.
+        min_quality: Worst cell quality (gmsh's minimum scaled Jacobian, SICN: 1 for a
+            regular tetrahedron, <= 0 for an inverted one).
+        time_s: Wall time of geometry + meshing, s.
+    """
+
+    n_cells: int
+    n_vertices: int
+    h_min: float
+    h_max: float
+    min_quality: float
+    time_s: float
+
+
+@dataclasses.dataclass
+class StackMesh:
+    """A distributed DOLFINx mesh of the stack, with its tags looked up by name.
+
+    Attributes:
+        msh: The DOLFINx mesh (coordinates in the model length unit).
+        cell_tags: Cell tags (film, substrate, air).
+        facet_tags: Facet tags (contact, film_top, walls, ...).
+        ridge_tags: Edge tags (contact_edge), or None.
+        groups: Physical-group name → integer tag (e.g. ``groups["contact"]``).
+        report: Size and quality report (identical on every rank).
+        geometry: The geometry the mesh was built from.
+    """
+
+    msh: dolfinx.mesh.Mesh
+    cell_tags: dolfinx.mesh.MeshTags
+    facet_tags: dolfinx.mesh.MeshTags
+    ridge_tags: dolfinx.mesh.MeshTags | None
+    groups: dict[str, int]
+    report: MeshReport
+    geometry: StackGeometry
+
+    def facets(self, name: str) -> np.ndarray:
+        """Local indices of the facets of a named boundary (empty if absent)."""
+        if name not in self.groups:
+            return np.empty(0, dtype=np.int32)
+        return self.facet_tags.find(self.groups[name])
+
+    def cells(self, name: str) -> np.ndarray:
+        """Local indices of the cells of a named region (empty if absent)."""
+        if name not in self.groups:
+            return np.empty(0, dtype=np.int32)
+        return self.cell_tags.find(self.groups[name])
+
+
+def _generate(model, geometry: StackGeometry) -> MeshReport:
+    """Mesh the model in 3D with the graded size field and measure the result."""
+    import gmsh
+
+    start = time.perf_counter()
+    add_film_stack(model, geometry)
+    gmsh.option.setNumber("Mesh.MeshSizeFromPoints", 0)
+    gmsh.option.setNumber("Mesh.MeshSizeFromCurvature", 0)
+    gmsh.option.setNumber("Mesh.MeshSizeExtendFromBoundary", 0)
+    gmsh.option.setNumber("Mesh.Algorithm3D", 1)
+    model.mesh.setSizeCallback(lambda dim, tag, x, y, z, lc: mesh_size(geometry, x, y, z))
+    model.mesh.generate(3)
+    model.mesh.optimize("")
+    element_types, element_tags, _ = model.mesh.getElements(3)
+    cells = np.concatenate(element_tags)
+    quality = model.mesh.getElementQualities(cells, "minSICN")
+    edge_min = model.mesh.getElementQualities(cells, "minEdge")
+    edge_max = model.mesh.getElementQualities(cells, "maxEdge")
+    node_tags, _, _ = model.mesh.getNodes()
+    return MeshReport(
+        n_cells=int(cells.size),
+        n_vertices=int(node_tags.size),
+        h_min=float(edge_min.min()),
+        h_max=float(edge_max.max()),
+        min_quality=float(quality.min()),
+        time_s=time.perf_counter() - start,
+    )
+
+
+def build_mesh(comm: MPI.Comm, geometry: StackGeometry, msh_file: str | None = None) -> StackMesh:
+    """Build the stack in gmsh on rank 0, mesh it, and distribute it over ``comm``.
+
+    Args:
+        comm: Communicator over which the mesh is distributed.
+        geometry: Dimensions and refinement, model length unit.
+        msh_file: Optional path; if given, rank 0 also writes the gmsh mesh there.
+
+    Returns:
+        The distributed mesh with its tags and report.
+    """
+    import gmsh
+
+    report = None
+    model = None
+    if comm.rank == 0:
+        gmsh.initialize(interruptible=False)
+        gmsh.option.setNumber("General.Terminal", 0)
+        model = gmsh.model()
+        model.add("flexotip_stack")
+        try:
+            report = _generate(model, geometry)
+            if msh_file is not None:
+                gmsh.write(str(msh_file))
+        except Exception as error:
+            gmsh.finalize()
+            report = error
+    report = comm.bcast(report, root=0)
+    if isinstance(report, Exception):
+        raise RuntimeError(f"gmsh failed to mesh the stack: {report}") from None
+    try:
+        data = dolfinx.io.gmsh.model_to_mesh(model, comm, 0, gdim=3)
+    finally:
+        if comm.rank == 0:
+            gmsh.finalize()
+    groups = {name: group.tag for name, group in data.physical_groups.items()}
+    msh = data.mesh
+    msh.topology.create_connectivity(2, 3)
+    log.info(
+        "mesh: %d cells, %d vertices, edge %.3g–%.3g, worst quality (SICN) %.3f, %.1f s",
+        report.n_cells, report.n_vertices, report.h_min, report.h_max,
+        report.min_quality, report.time_s,
+    )
+    return StackMesh(msh, data.cell_tags, data.facet_tags, data.ridge_tags, groups, report, geometry)

@@ -1,0 +1,197 @@
+"""The film/substrate(/air) stack with the tip's contact disc, built in gmsh.
+
+All lengths here are in the model's length unit (``Scales.length`` metres, 1 nm by
+default): gmsh's geometry kernel has absolute tolerances of order 1e-8 and cannot
+work in metres at nanometre sizes. This module never imports DOLFINx.
+
+The builder follows the gmsh idiom ``add_film_stack(model, geometry) -> model``: it
+adds entities and named physical groups to a model and returns it. Meshing and the
+hand-over to DOLFINx happen in :mod:`flexotip.geometry.mesh`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import typing
+
+from flexotip.geometry import names
+
+if typing.TYPE_CHECKING:
+    import gmsh
+
+SYMMETRIES = ("full", "half", "quarter")
+
+
+@dataclasses.dataclass(frozen=True)
+class StackGeometry:
+    """Dimensions of the layered box and of the refinement around the contact.
+
+    Attributes:
+        film_thickness: Film thickness (z from -film_thickness to 0).
+        substrate_thickness: Substrate thickness below the film.
+        air_thickness: Air layer above the film; 0 for none.
+        half_width: Half of the lateral box size; the box spans [-half_width, half_width]
+            in x and y (the kept part of it for half/quarter symmetry).
+        contact_radius: Radius of the contact disc on the film top.
+        contact_center: (x, y) of the tip axis.
+        contact_size: Target cell size at the contact edge (r = contact_radius).
+        far_size: Largest cell size, reached far from the contact.
+        growth: Increase of the cell size per unit distance from the contact
+            (dimensionless); smaller values grade the mesh more gently.
+        symmetry: "full", "half" (keep x >= 0) or "quarter" (keep x >= 0, y >= 0).
+        edge_band: Width of a band inside the contact edge bounded by an extra circle at
+            r = contact_radius - edge_band, so that a load regularised over that band
+            is smooth inside every cell; None for no band.
+
+    All lengths are in the model's length unit.
+    """
+
+    film_thickness: float
+    substrate_thickness: float
+    air_thickness: float
+    half_width: float
+    contact_radius: float
+    contact_center: tuple[float, float]
+    contact_size: float
+    far_size: float
+    growth: float = 0.2
+    symmetry: str = "full"
+    edge_band: float | None = None
+
+    @property
+    def bottom(self) -> float:
+        """z of the substrate bottom."""
+        return -(self.film_thickness + self.substrate_thickness)
+
+    @property
+    def lateral_range(self) -> tuple[tuple[float, float], tuple[float, float]]:
+        """((xmin, xmax), (ymin, ymax)) of the kept part of the box."""
+        w = self.half_width
+        x_lo = -w if self.symmetry == "full" else 0.0
+        y_lo = 0.0 if self.symmetry == "quarter" else -w
+        return (x_lo, w), (y_lo, w)
+
+
+def mesh_size(geometry: StackGeometry, x: float, y: float, z: float) -> float:
+    """Target cell size at a point: finest at the contact edge, graded away from it.
+
+    Three graded sizes are combined by their minimum: one grows with the distance from
+    the contact edge circle (starting at ``contact_size``), one grows with the distance
+    from the contact disc (starting at twice ``contact_size``, so that the region under
+    the tip is resolved as well as its edge), and ``far_size`` caps both.
+
+    Args:
+        geometry: The stack and its refinement parameters.
+        x: Point coordinate, model length unit.
+        y: Point coordinate, model length unit.
+        z: Point coordinate, model length unit.
+
+    Returns:
+        The cell size at (x, y, z), model length unit.
+    """
+    x0, y0 = geometry.contact_center
+    rho = math.hypot(x - x0, y - y0)
+    distance_edge = math.hypot(rho - geometry.contact_radius, z)
+    distance_disc = math.hypot(max(rho - geometry.contact_radius, 0.0), z)
+    h_edge = geometry.contact_size + geometry.growth * distance_edge
+    h_disc = 2.0 * geometry.contact_size + geometry.growth * distance_disc
+    return min(h_edge, h_disc, geometry.far_size)
+
+
+def _contact_disc(model: gmsh.model, geometry: StackGeometry, radius: float) -> list:
+    """Add the (symmetry-cut) disc of a radius at the tip axis on z = 0; return dimtags."""
+    occ = model.occ
+    x0, y0 = geometry.contact_center
+    disc = [(2, occ.addDisk(x0, y0, 0.0, radius, radius))]
+    if geometry.symmetry == "full":
+        return disc
+    (x_lo, x_hi), (y_lo, y_hi) = geometry.lateral_range
+    rectangle = [(2, occ.addRectangle(x_lo, y_lo, 0.0, x_hi - x_lo, y_hi - y_lo))]
+    kept, _ = occ.intersect(disc, rectangle)
+    return kept
+
+
+def add_film_stack(model: gmsh.model, geometry: StackGeometry) -> gmsh.model:
+    """Add the layered box, the contact disc and all named physical groups to a model.
+
+    Volumes: ``film``, ``substrate`` and (if air_thickness > 0) ``air``. Surfaces:
+    ``contact``, ``film_top``, ``film_substrate``, ``substrate_bottom``, ``air_top`` and
+    the lateral ``wall_*`` / ``symmetry_*`` planes. Curve: ``contact_edge``. See
+    :mod:`flexotip.geometry.names`.
+
+    Args:
+        model: A gmsh model (``gmsh.model``) on the rank that meshes.
+        geometry: Dimensions, in the model's length unit.
+
+    Returns:
+        The same model, synchronised, with the physical groups defined.
+    """
+    occ = model.occ
+    (x_lo, x_hi), (y_lo, y_hi) = geometry.lateral_range
+    dx, dy = x_hi - x_lo, y_hi - y_lo
+    t_film, t_air = geometry.film_thickness, geometry.air_thickness
+    layers = [
+        (3, occ.addBox(x_lo, y_lo, geometry.bottom, dx, dy, geometry.substrate_thickness)),
+        (3, occ.addBox(x_lo, y_lo, -t_film, dx, dy, t_film)),
+    ]
+    if t_air > 0.0:
+        layers.append((3, occ.addBox(x_lo, y_lo, 0.0, dx, dy, t_air)))
+    discs = _contact_disc(model, geometry, geometry.contact_radius)
+    if geometry.edge_band is not None:
+        discs += _contact_disc(model, geometry, geometry.contact_radius - geometry.edge_band)
+    occ.fragment(layers, discs)
+    occ.removeAllDuplicates()
+    occ.synchronize()
+
+    groups: dict[str, list[int]] = {}
+    for _, tag in model.getEntities(3):
+        z = model.occ.getCenterOfMass(3, tag)[2]
+        name = names.AIR if z > 0.0 else names.FILM if z > -t_film else names.SUBSTRATE
+        groups.setdefault(name, []).append(tag)
+
+    eps = 1e-6 * max(geometry.half_width, geometry.film_thickness + geometry.substrate_thickness)
+    x0, y0 = geometry.contact_center
+    a = geometry.contact_radius
+    for _, tag in model.getEntities(2):
+        xmin, ymin, zmin, xmax, ymax, zmax = model.getBoundingBox(2, tag)
+        name = None
+        if abs(zmax - zmin) < eps:
+            if abs(zmin) < eps:
+                inside_disc = (
+                    xmin > x0 - a - eps and xmax < x0 + a + eps
+                    and ymin > y0 - a - eps and ymax < y0 + a + eps
+                )
+                name = names.CONTACT if inside_disc else names.FILM_TOP
+            elif abs(zmin + t_film) < eps:
+                name = names.FILM_SUBSTRATE
+            elif abs(zmin - geometry.bottom) < eps:
+                name = names.SUBSTRATE_BOTTOM
+            elif abs(zmin - t_air) < eps:
+                name = names.AIR_TOP
+        elif abs(xmax - xmin) < eps:
+            if abs(xmin - x_hi) < eps:
+                name = names.WALL_XMAX
+            elif abs(xmin - x_lo) < eps:
+                name = names.WALL_XMIN if geometry.symmetry == "full" else names.SYMMETRY_X
+        elif abs(ymax - ymin) < eps:
+            if abs(ymin - y_hi) < eps:
+                name = names.WALL_YMAX
+            elif abs(ymin - y_lo) < eps:
+                name = names.SYMMETRY_Y if geometry.symmetry == "quarter" else names.WALL_YMIN
+        if name is None:
+            raise RuntimeError(f"gmsh surface {tag} with bounding box "
+                               f"{(xmin, ymin, zmin, xmax, ymax, zmax)} matches no boundary")
+        groups.setdefault(name, []).append(tag)
+
+    for _, tag in model.getEntities(1):
+        lower, upper = model.getParametrizationBounds(1, tag)
+        samples = [model.getValue(1, tag, [t]) for t in (lower[0], 0.5 * (lower[0] + upper[0]), upper[0])]
+        on_edge = all(abs(p[2]) < eps and abs(math.hypot(p[0] - x0, p[1] - y0) - a) < eps for p in samples)
+        if on_edge:
+            groups.setdefault(names.CONTACT_EDGE, []).append(tag)
+
+    dims = {name: 3 for name in names.VOLUMES} | {names.CONTACT_EDGE: 1}
+    for name, tags in groups.items():
+        model.addPhysicalGroup(dims.get(name, 2), sorted(tags), name=name)
+    return model

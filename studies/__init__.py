@@ -1,0 +1,1 @@
+"""Studies: compose config → mesh → forms → solve → outputs, and sweeps over configs."""
