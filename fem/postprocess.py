@@ -51,9 +51,10 @@ def recover(expr: ufl.core.expr.Expr, V: dolfinx.fem.FunctionSpace,
 class PointEvaluator:
     """Evaluates functions at fixed points, with the result on every rank.
 
-    Each point is evaluated by one rank (the lowest rank whose owned cells contain it)
-    and the values are summed over ranks, so the result does not depend on the
-    partition. Points outside the mesh give NaN.
+    A point on a face shared by several cells (the tip axis lies on cell edges) gets the
+    values of the cell with the smallest original (gmsh) index among those containing
+    it, wherever that cell lives. The result, also of discontinuous fields, therefore
+    does not depend on the number of ranks. Points outside the mesh give NaN.
 
     Args:
         msh: The mesh.
@@ -65,20 +66,23 @@ class PointEvaluator:
         self.points = np.ascontiguousarray(points, dtype=np.float64).reshape(-1, 3)
         comm = msh.comm
         n_owned = msh.topology.index_map(msh.topology.dim).size_local
+        original = np.asarray(msh.topology.original_cell_index).reshape(-1)
         tree = dolfinx.geometry.bb_tree(msh, msh.topology.dim,
                                         entities=np.arange(n_owned, dtype=np.int32))
         candidates = dolfinx.geometry.compute_collisions_points(tree, self.points)
         colliding = dolfinx.geometry.compute_colliding_cells(msh, candidates, self.points)
+        none = np.iinfo(np.int64).max
         cells = np.full(len(self.points), -1, dtype=np.int32)
+        claim = np.full(len(self.points), none, dtype=np.int64)
         for i in range(len(self.points)):
             links = colliding.links(i)
             if len(links) > 0:
-                cells[i] = links[0]
-        claim = np.where(cells >= 0, comm.rank, comm.size).astype(np.int32)
-        owner = np.empty_like(claim)
-        comm.Allreduce(claim, owner, op=MPI.MIN)
-        self.found = owner < comm.size
-        self._mine = np.flatnonzero(owner == comm.rank)
+                best = links[np.argmin(original[links])]
+                cells[i], claim[i] = best, original[best]
+        winner = np.empty_like(claim)
+        comm.Allreduce(claim, winner, op=MPI.MIN)
+        self.found = winner < none
+        self._mine = np.flatnonzero(self.found & (claim == winner))
         self._cells = cells[self._mine]
 
     def __call__(self, function: dolfinx.fem.Function) -> np.ndarray:
@@ -101,28 +105,25 @@ def max_shear(stress_tensors: np.ndarray) -> np.ndarray:
 
 def depth_of_maximum(depths: np.ndarray, values: np.ndarray,
                      window: float = 0.98) -> tuple[float, float]:
-    """Maximum of a sampled profile and its position, smoothed by a parabola fit.
+    """Largest sample of a profile, and where the profile peaks.
 
-    A parabola is fitted by least squares to the samples within ``window`` of the
-    largest one, so that the position of a flat maximum is not set by one noisy sample
-    (the stress of P1 elements is piecewise constant).
+    The position is the centroid of the samples within ``window`` of the largest one,
+    weighted by how far they rise above that threshold. For a smooth peak this is the
+    peak; for the piecewise-constant stress of P1 elements it is the middle of the
+    highest plateau, rather than one end of it picked by round-off.
 
     Args:
         depths: Sample positions, increasing.
         values: Sampled values (NaN ignored).
-        window: Fraction of the largest value above which samples enter the fit.
+        window: Fraction of the largest value above which samples count.
 
     Returns:
-        (maximum value, position of the maximum).
+        (largest value, position of the peak).
     """
     finite = np.isfinite(values)
     depths, values = depths[finite], values[finite]
-    i = int(np.argmax(values))
-    near = values >= window * values[i]
-    if np.count_nonzero(near) >= 3:
-        coefficients = np.polyfit(depths[near], values[near], 2)
-        if coefficients[0] < 0:
-            x_peak = -coefficients[1] / (2 * coefficients[0])
-            if depths[near].min() <= x_peak <= depths[near].max():
-                return float(np.polyval(coefficients, x_peak)), float(x_peak)
-    return float(values[i]), float(depths[i])
+    peak = float(values.max())
+    weights = np.clip(values - window * peak, 0.0, None)
+    if weights.sum() == 0.0:
+        return peak, float(depths[np.argmax(values)])
+    return peak, float(np.sum(weights * depths) / weights.sum())

@@ -29,14 +29,21 @@ class _ElapsedFormatter(logging.Formatter):
 
 
 def setup(level: int = logging.INFO, logfile: pathlib.Path | None = None) -> None:
-    """Send flexotip's log records (rank 0 only) to stderr and, if given, to a file."""
+    """Send flexotip's log records (rank 0 only) to stderr and, if given, to a file.
+
+    Args:
+        level: Level of the console output; the file always receives INFO and above.
+        logfile: Path of the run's log file, or None.
+    """
     logger = logging.getLogger("flexotip")
-    logger.setLevel(level)
+    logger.setLevel(min(level, logging.INFO))
     for handler in list(logger.handlers):
         logger.removeHandler(handler)
         handler.close()
     formatter = _ElapsedFormatter("%(elapsed)s %(message)s")
-    handlers: list[logging.Handler] = [logging.StreamHandler()]
+    console = logging.StreamHandler()
+    console.setLevel(level)
+    handlers: list[logging.Handler] = [console]
     if logfile is not None and MPI.COMM_WORLD.rank == 0:
         handlers.append(logging.FileHandler(logfile, mode="w"))
     for handler in handlers:

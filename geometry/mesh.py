@@ -88,7 +88,7 @@ def _generate(model, geometry: StackGeometry) -> MeshReport:
     gmsh.option.setNumber("Mesh.MeshSizeFromPoints", 0)
     gmsh.option.setNumber("Mesh.MeshSizeFromCurvature", 0)
     gmsh.option.setNumber("Mesh.MeshSizeExtendFromBoundary", 0)
-    gmsh.option.setNumber("Mesh.Algorithm3D", 1)
+    gmsh.option.setNumber("Mesh.Algorithm3D", 10)
     model.mesh.setSizeCallback(lambda dim, tag, x, y, z, lc: mesh_size(geometry, x, y, z))
     model.mesh.generate(3)
     model.mesh.optimize("")

@@ -1,0 +1,154 @@
+"""The command line end to end on a small case: outputs, read-back, failures, MPI."""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from conftest import read_summary, read_vtx
+
+from flexotip import cli
+from flexotip import config as config_module
+
+SMALL_CASE = """
+[film]
+half_width = 200e-9
+substrate_thickness = 150e-9
+symmetry = "quarter"
+[tip]
+force = 4.0e-6
+[mesh]
+contact_size = 1.0e-9
+far_size = 50e-9
+growth = 0.3
+"""
+
+DESIGN_KEYS = [
+    "status", "flexotip_version", "dolfinx_version", "petsc_version", "n_ranks", "n_cells",
+    "n_dofs", "h_min_m", "h_max_m", "force_N", "contact_radius_m", "approach_m",
+    "max_pressure_Pa", "axis_displacement_m", "max_shear_stress_Pa", "max_shear_depth_m",
+    "time_mesh_s", "time_solve_s", "time_total_s",
+]
+
+
+def write_config(outdir: pathlib.Path, text: str, comm) -> pathlib.Path:
+    path = outdir / "case.toml"
+    if comm.rank == 0:
+        path.write_text(text)
+    comm.Barrier()
+    return path
+
+
+@pytest.fixture
+def small_run(outdir, comm):
+    path = write_config(outdir, SMALL_CASE, comm)
+    status = cli.main(["run", str(path), "--out", str(outdir / "run"), "--quiet"])
+    return status, outdir / "run", path
+
+
+def test_run_writes_the_output_contract(small_run, comm):
+    status, run, config_path = small_run
+    assert status == 0
+    summary = read_summary(run)
+    missing = [key for key in DESIGN_KEYS if key not in summary]
+    assert not missing
+    assert summary["status"] == "complete"
+    assert summary["n_ranks"] == comm.size
+    assert summary["axis_displacement_m"] < 0 < summary["approach_m"]
+    assert config_module.load(run / "config.toml") == config_module.load(config_path)
+    assert (run / "log.txt").read_text().strip()
+
+
+def test_fields_read_back(small_run, comm):
+    _, run, _ = small_run
+    if comm.rank != 0:
+        return
+    summary = read_summary(run)
+    u = read_vtx(run / "displacement.bp", "displacement").reshape(-1, 3)
+    x = read_vtx(run / "displacement.bp", "geometry").reshape(-1, 3)
+    # SI: coordinates in metres, displacement in metres, largest push at the axis.
+    assert x.max() == pytest.approx(200e-9, rel=1e-9)
+    assert u[:, 2].min() == pytest.approx(summary["axis_displacement_m"], rel=0.02)
+    stress = read_vtx(run / "mechanics.bp", "stress").reshape(-1, 9)
+    assert -stress[:, 8].min() == pytest.approx(summary["max_pressure_Pa"], rel=0.25)
+    gradient = read_vtx(run / "strain_gradient.bp", "strain_gradient")
+    assert 1e6 < gradient.max() < 1e9  # 1/m: Hertz strain gradients are ~1e7 /m
+
+
+def test_mesh_tags_read_back(small_run, comm):
+    _, run, _ = small_run
+    from mpi4py import MPI
+
+    import dolfinx.io
+
+    with dolfinx.io.XDMFFile(comm, run / "mesh.xdmf", "r") as xdmf:
+        msh = xdmf.read_mesh()
+        msh.topology.create_connectivity(2, 3)
+        facets = xdmf.read_meshtags(msh, name="boundaries")
+        cells = xdmf.read_meshtags(msh, name="regions")
+    owned = msh.topology.index_map(3).size_local
+    n_tagged = comm.allreduce(int((cells.indices < owned).sum()), op=MPI.SUM)
+    bottom = comm.allreduce(msh.geometry.x[:, 2].min(), op=MPI.MIN)
+    tags = set(np.concatenate(comm.allgather(np.unique(facets.values))).tolist())
+    assert n_tagged == read_summary(run)["n_cells"]
+    assert bottom == pytest.approx(-(46.86e-9 + 150e-9), rel=1e-9)
+    assert len(tags) == 8  # contact, film_top, interface, bottom, 2 walls, 2 symmetry planes
+
+
+def test_xdmf_output(outdir, comm):
+    path = write_config(outdir, SMALL_CASE + '[output]\nformat = "xdmf"\nfields = ["displacement", "stress"]\n', comm)
+    assert cli.main(["run", str(path), "--out", str(outdir / "run"), "--quiet"]) == 0
+    if comm.rank == 0:
+        import h5py
+
+        with h5py.File(outdir / "run" / "displacement.h5") as h5:
+            (u,) = (h5["Function/displacement"][key][()] for key in h5["Function/displacement"])
+        assert u[:, 2].min() == pytest.approx(read_summary(outdir / "run")["axis_displacement_m"], rel=0.02)
+
+
+def test_mesh_command(outdir, comm):
+    path = write_config(outdir, SMALL_CASE, comm)
+    assert cli.main(["mesh", str(path), "--out", str(outdir / "mesh"), "--quiet"]) == 0
+    summary = read_summary(outdir / "mesh")
+    assert summary["status"] == "complete" and summary["n_cells"] > 1000
+    assert (outdir / "mesh" / "mesh.xdmf").exists()
+    assert not (outdir / "mesh" / "displacement.bp").exists()
+
+
+def test_solver_failure_is_reported(outdir, comm, capsys):
+    text = SMALL_CASE + "[solve]\npetsc_options = { ksp_max_it = 2 }\n"
+    path = write_config(outdir, text, comm)
+    status = cli.main(["run", str(path), "--out", str(outdir / "run"), "--quiet"])
+    assert status == cli.EXIT_SOLVER_FAILED
+    summary = read_summary(outdir / "run")
+    assert summary["status"] == "failed"
+    assert summary["failed_solver"] == "flexotip_mech"
+    assert summary["failure_reason"] in ("DIVERGED_ITS", "DIVERGED_MAX_IT")  # aliases
+    assert "max_shear_stress_Pa" not in summary
+    if comm.rank == 0:
+        err = capsys.readouterr().err
+        assert f"flexotip_mech did not converge: {summary['failure_reason']}" in err
+        assert str(outdir / "run") in err
+
+
+@pytest.mark.serial
+def test_one_and_two_ranks_agree(outdir, comm):
+    """The same run on 1 and 2 MPI ranks gives the same summary within 1e-6 relative."""
+    path = write_config(outdir, SMALL_CASE, comm)
+    assert cli.main(["run", str(path), "--out", str(outdir / "np1"), "--quiet"]) == 0
+    mpiexec = pathlib.Path(sys.executable).parent / "mpiexec"
+    command = [str(mpiexec) if mpiexec.exists() else "mpiexec", "-n", "2", sys.executable, "-m",
+               "flexotip.cli", "run", str(path), "--out", str(outdir / "np2"), "--quiet"]
+    subprocess.run(command, check=True, env=os.environ | {"OMP_NUM_THREADS": "1"})
+    one, two = read_summary(outdir / "np1"), read_summary(outdir / "np2")
+    assert (one["n_ranks"], two["n_ranks"]) == (1, 2)
+    compared = [k for k, v in one.items() if isinstance(v, float) and not k.startswith("time_")]
+    assert "max_shear_stress_Pa" in compared
+    for key in compared:
+        assert two[key] == pytest.approx(one[key], rel=1e-6, abs=1e-30), key
+    print(json.dumps({k: (one[k], two[k]) for k in compared}, indent=1))

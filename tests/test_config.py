@@ -1,0 +1,109 @@
+"""Config loading: defaults, round trip, and one specific message per kind of bad input."""
+
+from __future__ import annotations
+
+import math
+import pathlib
+import tomllib
+
+import pytest
+
+from flexotip import cli
+from flexotip import config as config_module
+
+
+def test_defaults_are_the_paper_configuration():
+    config = config_module.load(None)
+    assert config.tip.shape == "sphere"
+    assert config.tip.force == 4.0e-6
+    assert config.film.thickness == pytest.approx(120 * 3.905e-10)
+    # E* = 301.9 GPa for a rigid tip on STO(001), so R = 51.5 nm gives a = 8 nm.
+    assert config.contact_modulus == pytest.approx(301.9e9, rel=1e-3)
+    assert config.contact_radius == pytest.approx(8e-9, rel=1e-3)
+    assert config.material.alpha1 == pytest.approx(1.8465e8, rel=1e-3)
+    assert config.film.half_width > 20 * config.contact_radius
+
+
+def test_resolved_config_round_trips(tmp_path):
+    config = config_module.load(None)
+    path = tmp_path / "resolved.toml"
+    path.write_text(config_module.to_toml(config))
+    assert config_module.load(path) == config
+
+
+def test_flat_tip_defaults_to_the_blunt_paper_tip():
+    config = config_module.from_dict({"tip": {"shape": "flat"}})
+    assert config.contact_radius == pytest.approx(15e-9)
+
+
+def test_isotropic_defaults_to_voigt_reuss_hill():
+    config = config_module.from_dict({"material": {"elasticity": "isotropic"}})
+    assert config.material.young == pytest.approx(299.2e9, rel=2e-3)
+    assert config.material.poisson == pytest.approx(0.228, abs=2e-3)
+
+
+BAD_CONFIGS = [
+    ("unknown key", "[tip]\nforse = 4e-6\n", "[tip] forse: unknown key"),
+    ("unknown section", "[tipp]\nforce = 4e-6\n", "[tipp]: unknown section"),
+    ("wrong type", '[tip]\nforce = "4 uN"\n', "[tip] force = '4 uN': must be a number"),
+    ("negative force", "[tip]\nforce = -1e-6\n", "[tip] force = -1e-06: must be a number ≥ 0"),
+    ("bad choice", '[tip]\nshape = "cone"\n', "[tip] shape = 'cone': must be one of"),
+    ("tip larger than domain", "[tip]\ncontact_radius = 500e-9\n",
+     "must stay inside the domain, [film] half_width"),
+    ("mesh larger than film", "[film]\nthickness = 0.4e-9\n",
+     "[mesh] contact_size = 5e-10: must be smaller than the film thickness"),
+    ("mesh coarser than contact", "[mesh]\ncontact_size = 5e-9\n",
+     "must be at most half the contact radius"),
+    ("missing profile file", '[tip]\nshape = "profile"\nload = "contact"\nprofile = "nope.csv"\n',
+     "[tip] profile = 'nope.csv': file not found"),
+    ("bool for number", "[film]\nthickness = true\n", "[film] thickness = True: must be a number"),
+    ("non-positive thickness", "[film]\nthickness = 0.0\n", "[film] thickness = 0.0: must be a number > 0"),
+    ("poisson out of range", '[material]\nelasticity = "isotropic"\npoisson = 0.5\n',
+     "[material] poisson = 0.5: must be a number > -1 and < 0.5"),
+    ("young on cubic", "[material]\nyoung = 1e11\n", "applies only to elasticity = 'isotropic'"),
+    ("unstable cubic", "[material]\nc12 = 4e11\n", "not positive definite"),
+    ("off-axis tip with symmetry", '[film]\nsymmetry = "quarter"\n[tip]\nposition = [1e-9, 0.0]\n',
+     "with [film] symmetry = 'quarter' the tip must sit on the axis"),
+    ("bad position", "[tip]\nposition = [0.0]\n", "[tip] position = [0.0]: must be a list of two numbers"),
+    ("unknown output field", '[output]\nfields = ["polarization"]\n', "unknown field(s) 'polarization'"),
+    ("integer expected", "[mesh]\ndegree = 1.5\n", "[mesh] degree = 1.5: must be an integer"),
+    ("not toml", "[tip\nforce = 1\n", "not valid TOML"),
+    ("edge radius on sphere", "[tip]\nedge_radius = 1e-9\n", "applies only to shape = 'flat'"),
+    ("air gap without air", '[physics]\nelectric_bc = "air-gap"\n', "needs [film] air_thickness > 0"),
+    ("not yet: contact", '[tip]\nload = "contact"\n', "the contact solver is not available yet"),
+]
+
+
+@pytest.mark.parametrize(("kind", "text", "message"), BAD_CONFIGS, ids=[b[0] for b in BAD_CONFIGS])
+def test_bad_config_gives_its_message(kind, text, message, tmp_path, capsys, comm):
+    path = pathlib.Path(comm.bcast(str(tmp_path), root=0)) / f"rank{comm.rank}.toml"
+    path.write_text(text)
+    status = cli.main(["check", str(path)])
+    captured = capsys.readouterr()
+    assert status == cli.EXIT_USER_ERROR
+    if comm.rank == 0:
+        assert message in captured.err, captured.err
+        assert "Traceback" not in captured.err + captured.out
+        assert captured.err.count("\n  - ") == 1, f"{kind}: expected exactly one problem"
+
+
+def test_missing_config_file(capsys, comm):
+    status = cli.main(["run", "/nonexistent/flexotip.toml", "--out", "/nonexistent/out"])
+    assert status == cli.EXIT_USER_ERROR
+    if comm.rank == 0:
+        assert "config file not found: /nonexistent/flexotip.toml" in capsys.readouterr().err
+
+
+def test_all_problems_reported_together():
+    with pytest.raises(config_module.ConfigError) as info:
+        config_module.from_dict({"tip": {"force": -1.0, "shape": "cone"}, "mesh": {"degree": 3}})
+    assert len(info.value.messages) == 3
+
+
+def test_examples_are_valid():
+    examples = sorted(pathlib.Path(__file__).parent.parent.joinpath("examples").glob("*.toml"))
+    assert examples, "no example configs shipped"
+    for path in examples:
+        config = config_module.load(path)
+        assert math.isfinite(config.contact_radius)
+        tomllib.loads(config_module.to_toml(config))
