@@ -60,6 +60,8 @@ def test_load_integrates_to_force(hertz_run):
 def test_axis_displacement(hertz_run):
     summary, _ = hertz_run
     expected = analytic.hertz_surface_displacement(0.0, FORCE, CONTACT_RADIUS, modulus())
+    print(f"Hertz axis displacement {-summary['axis_displacement_m']:.5e} m, half-space "
+          f"{expected:.5e} m, relative error {-summary['axis_displacement_m'] / expected - 1:+.4f}")
     assert -summary["axis_displacement_m"] == pytest.approx(expected, rel=0.03)
     assert expected == pytest.approx(math.pi * analytic.hertz_peak_pressure(FORCE, CONTACT_RADIUS)
                                      * CONTACT_RADIUS * (1 - POISSON**2) / (2 * YOUNG))

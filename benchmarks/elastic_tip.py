@@ -1,0 +1,112 @@
+"""Benchmark: the default sphere case (4 µN, a = 8 nm, cubic STO, P1) at three mesh levels.
+
+Records cells, displacement dofs, mesh time (gmsh + distribution), assembly time, solve
+time (GAMG setup + CG), KSP iterations and peak memory, and writes
+``benchmarks/results/elastic_tip.json`` and the table in ``benchmarks/README.md``.
+
+Run: ``make benchmark`` (2 ranks), or ``mpiexec -n N python benchmarks/elastic_tip.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import platform
+import resource
+import time
+
+import flexotip
+from mpi4py import MPI
+
+from flexotip import config as config_module
+from flexotip.geometry.mesh import build_mesh
+from flexotip.studies import single
+from flexotip.units import Scales
+
+LEVELS = [
+    {"contact_size": 0.25e-9, "growth": 0.10},
+    {"contact_size": 0.15e-9, "growth": 0.06},
+    {"contact_size": 0.09e-9, "growth": 0.045},
+]
+HERE = pathlib.Path(__file__).parent
+TABLE_START = "<!-- elastic_tip table start -->"
+TABLE_END = "<!-- elastic_tip table end -->"
+
+
+def peak_memory_mb(comm: MPI.Comm) -> tuple[float, float]:
+    """(largest per-rank, summed) peak resident memory so far, MB."""
+    mine = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return comm.allreduce(mine, op=MPI.MAX), comm.allreduce(mine, op=MPI.SUM)
+
+
+def run_level(comm: MPI.Comm, level: dict) -> dict:
+    """Mesh and solve one level; return its measurements."""
+    config = config_module.from_dict({"mesh": level}, source="benchmark level")
+    scales = Scales()
+    comm.Barrier()
+    start = time.perf_counter()
+    stack = build_mesh(comm, single.stack_geometry(config, scales))
+    comm.Barrier()
+    time_mesh = time.perf_counter() - start
+    solution = single.solve_elastic(stack, config, scales)
+    report = solution.report
+    max_rank, total = peak_memory_mb(comm)
+    return {
+        "contact_size_m": level["contact_size"], "growth": level["growth"],
+        "n_cells": stack.report.n_cells, "n_dofs": report.n_dofs,
+        "time_gmsh_s": stack.report.time_s, "time_mesh_s": time_mesh,
+        "time_assemble_s": report.time_assemble_s, "time_solve_s": report.time_solve_s,
+        "ksp_iterations": report.iterations, "ksp_type": report.ksp_type,
+        "pc_type": report.pc_type,
+        "peak_memory_per_rank_MB": max_rank, "peak_memory_total_MB": total,
+    }
+
+
+def markdown_table(results: list[dict]) -> str:
+    """The measurements as a Markdown table."""
+    lines = ["| contact size (nm) | cells | dofs | mesh (s) | assembly (s) | solve (s) "
+             "| CG iterations | peak memory/rank (MB) |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in results:
+        lines.append(
+            f"| {r['contact_size_m'] * 1e9:.2f} | {r['n_cells']:,} | {r['n_dofs']:,} "
+            f"| {r['time_mesh_s']:.1f} | {r['time_assemble_s']:.1f} | {r['time_solve_s']:.1f} "
+            f"| {r['ksp_iterations']} | {r['peak_memory_per_rank_MB']:.0f} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    """Run every level and write the JSON and the README table (rank 0)."""
+    comm = MPI.COMM_WORLD
+    results = []
+    for level in LEVELS:
+        results.append(run_level(comm, level))
+        if comm.rank == 0:
+            print(json.dumps(results[-1]), flush=True)
+    if comm.rank != 0:
+        return
+    record = {
+        "benchmark": "elastic_tip",
+        "flexotip_version": flexotip.__version__,
+        "n_ranks": comm.size,
+        "machine": platform.platform(),
+        "date": time.strftime("%Y-%m-%d"),
+        "levels": results,
+    }
+    (HERE / "results").mkdir(exist_ok=True)
+    (HERE / "results" / "elastic_tip.json").write_text(json.dumps(record, indent=2) + "\n")
+    readme = HERE / "README.md"
+    text = readme.read_text() if readme.exists() else ""
+    table = (f"{TABLE_START}\n{comm.size} MPI ranks, {record['date']}, {record['machine']}\n\n"
+             f"{markdown_table(results)}\n{TABLE_END}")
+    if TABLE_START in text:
+        head, rest = text.split(TABLE_START, 1)
+        text = head + table + rest.split(TABLE_END, 1)[1]
+    else:
+        text += "\n" + table + "\n"
+    readme.write_text(text)
+    print(markdown_table(results))
+
+
+if __name__ == "__main__":
+    main()
