@@ -107,3 +107,14 @@ def test_examples_are_valid():
         config = config_module.load(path)
         assert math.isfinite(config.contact_radius)
         tomllib.loads(config_module.to_toml(config))
+
+
+def test_readme_documents_every_key():
+    import dataclasses
+
+    readme = (pathlib.Path(__file__).parent.parent / "README.md").read_text()
+    config = config_module.Config()
+    for section in dataclasses.fields(config):
+        assert f"**[{section.name}]**" in readme
+        for field in dataclasses.fields(getattr(config, section.name)):
+            assert f"| `{field.name}` |" in readme, f"[{section.name}] {field.name} not in README"
