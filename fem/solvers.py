@@ -172,9 +172,9 @@ def solve_linear(a: ufl.Form, L: ufl.Form, uh: dolfinx.fem.Function,
     time_assemble = time.perf_counter() - start
 
     start = time.perf_counter()
-    iterations_log = []
-    if comm.rank == 0 and ksp.getType() != "preonly":
-        ksp.setMonitor(lambda _ksp, it, rnorm: iterations_log.append((it, rnorm)))
+    if ksp.getType() != "preonly":
+        ksp.setMonitor(lambda _ksp, it, rnorm: log.info("%s: iteration %3d, residual %.3e",
+                                                        prefix.rstrip("_"), it, rnorm))
     try:
         ksp.solve(b, problem.x)
     except PETSc.Error:

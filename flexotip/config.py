@@ -390,6 +390,10 @@ def _resolve(config: Config, given: dict, errors: list[str]) -> Config:
                       "(issue 3); allowed now: 'hertz'")
     if tip.edge_radius > 0 and tip.shape != "flat":
         errors.append(f"[tip] edge_radius = {tip.edge_radius!r}: applies only to shape = 'flat'")
+    elif tip.edge_radius > 0 and tip.load == "hertz":
+        errors.append(f"[tip] edge_radius = {tip.edge_radius!r}: a rounded punch edge needs "
+                      "the solved contact, load = 'contact' (issue 3); Sneddon's pressure "
+                      "(load = 'hertz') is for a sharp edge, edge_radius = 0.0")
 
     radius = tip.radius
     if radius is None:
@@ -435,6 +439,10 @@ def _resolve(config: Config, given: dict, errors: list[str]) -> Config:
     if mesh.far_size > film.half_width:
         errors.append(f"[mesh] far_size = {mesh.far_size!r}: must not exceed [film] "
                       f"half_width = {film.half_width!r}")
+    if film.air_thickness > 0:
+        errors.append(f"[film] air_thickness = {film.air_thickness!r}: the air layer is meshed "
+                      "but not yet solved (it comes with the electrostatics, issue 4); "
+                      "allowed now: 0.0")
     if config.physics.electric_bc == "air-gap" and film.air_thickness <= 0:
         errors.append("[physics] electric_bc = 'air-gap' needs [film] air_thickness > 0 (m)")
     if config.solve.solver == "spectral":

@@ -90,7 +90,11 @@ def _generate(model, geometry: StackGeometry) -> MeshReport:
     gmsh.option.setNumber("Mesh.MeshSizeExtendFromBoundary", 0)
     gmsh.option.setNumber("Mesh.Algorithm3D", 10)
     model.mesh.setSizeCallback(lambda dim, tag, x, y, z, lc: mesh_size(geometry, x, y, z))
+    log.info("gmsh: meshing surfaces")
+    model.mesh.generate(2)
+    log.info("gmsh: meshing volumes")
     model.mesh.generate(3)
+    log.info("gmsh: optimising")
     model.mesh.optimize("")
     element_types, element_tags, _ = model.mesh.getElements(3)
     cells = np.concatenate(element_tags)
@@ -138,6 +142,7 @@ def build_mesh(comm: MPI.Comm, geometry: StackGeometry, msh_file: str | None = N
     report = comm.bcast(report, root=0)
     if isinstance(report, Exception):
         raise RuntimeError(f"gmsh failed to mesh the stack: {report}") from None
+    log.info("distributing the mesh over %d rank(s)", comm.size)
     try:
         data = dolfinx.io.gmsh.model_to_mesh(model, comm, 0, gdim=3)
     finally:

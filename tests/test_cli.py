@@ -36,8 +36,8 @@ DESIGN_KEYS = [
 ]
 
 
-def write_config(outdir: pathlib.Path, text: str, comm) -> pathlib.Path:
-    path = outdir / "case.toml"
+def write_config(outdir: pathlib.Path, text: str, comm, name: str = "case.toml") -> pathlib.Path:
+    path = outdir / name
     if comm.rank == 0:
         path.write_text(text)
     comm.Barrier()
@@ -152,3 +152,16 @@ def test_one_and_two_ranks_agree(outdir, comm):
     for key in compared:
         assert two[key] == pytest.approx(one[key], rel=1e-6, abs=1e-30), key
     print(json.dumps({k: (one[k], two[k]) for k in compared}, indent=1))
+
+
+def test_direct_solver_agrees_with_iterative(outdir, comm):
+    """LU (MUMPS) and CG + GAMG (rtol 1e-9) give the same summary within 1e-6."""
+    path = write_config(outdir, SMALL_CASE, comm)
+    direct = write_config(outdir, SMALL_CASE + '[solve]\nlinear_solver = "direct"\n', comm,
+                          "direct.toml")
+    assert cli.main(["run", str(path), "--out", str(outdir / "cg"), "--quiet"]) == 0
+    assert cli.main(["run", str(direct), "--out", str(outdir / "lu"), "--quiet"]) == 0
+    cg, lu = read_summary(outdir / "cg"), read_summary(outdir / "lu")
+    assert lu["ksp_type"] == "preonly" and lu["pc_type"] == "lu"
+    for key in ("axis_displacement_m", "approach_m", "max_shear_stress_Pa"):
+        assert lu[key] == pytest.approx(cg[key], rel=1e-6), key
