@@ -15,9 +15,9 @@ import platform
 import resource
 import time
 
-import flexotip
 from mpi4py import MPI
 
+import flexotip
 from flexotip import config as config_module
 from flexotip.geometry.mesh import build_mesh
 from flexotip.studies import single

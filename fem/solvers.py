@@ -18,7 +18,6 @@ from petsc4py import PETSc
 import dolfinx.fem
 import dolfinx.fem.petsc
 import dolfinx.la
-import numpy as np
 import ufl
 
 log = logging.getLogger(__name__)

@@ -45,9 +45,9 @@ def _say(message: str, stream=sys.stdout) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``flexotip`` console script; returns the exit status."""
     args = _parser().parse_args(argv)
-    import flexotip  # noqa: F401  (loads MPI first for the pip wheel)
     from mpi4py import MPI
 
+    import flexotip
     from flexotip import config as config_module
 
     comm = MPI.COMM_WORLD

@@ -96,7 +96,7 @@ def _generate(model, geometry: StackGeometry) -> MeshReport:
     model.mesh.generate(3)
     log.info("gmsh: optimising")
     model.mesh.optimize("")
-    element_types, element_tags, _ = model.mesh.getElements(3)
+    _, element_tags, _ = model.mesh.getElements(3)
     cells = np.concatenate(element_tags)
     quality = model.mesh.getElementQualities(cells, "minSICN")
     edge_min = model.mesh.getElementQualities(cells, "minEdge")

@@ -61,7 +61,7 @@ class StackGeometry:
 
     @property
     def bottom(self) -> float:
-        """z of the substrate bottom."""
+        """Z of the substrate bottom."""
         return -(self.film_thickness + self.substrate_thickness)
 
     @property

@@ -7,12 +7,12 @@ import gc
 import json
 import pathlib
 
-import flexotip  # noqa: F401  (loads MPI first for the pip wheel)
 from mpi4py import MPI
 
 import numpy as np
 import pytest
 
+import flexotip  # noqa: F401  (loads MPI first for the pip wheel)
 from flexotip import config as config_module
 
 

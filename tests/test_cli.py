@@ -101,7 +101,8 @@ def test_mesh_tags_read_back(small_run, comm):
 
 
 def test_xdmf_output(outdir, comm):
-    path = write_config(outdir, SMALL_CASE + '[output]\nformat = "xdmf"\nfields = ["displacement", "stress"]\n', comm)
+    xdmf = '[output]\nformat = "xdmf"\nfields = ["displacement", "stress"]\n'
+    path = write_config(outdir, SMALL_CASE + xdmf, comm)
     assert cli.main(["run", str(path), "--out", str(outdir / "run"), "--quiet"]) == 0
     if comm.rank == 0:
         import h5py
