@@ -20,11 +20,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-import flexotip  # noqa: F401  (loads MPI first for the pip wheel)
 from mpi4py import MPI
 
 import numpy as np
 
+import flexotip  # noqa: F401  (loads MPI first for the pip wheel)
 from flexotip import analytic
 from flexotip import config as config_module
 from flexotip.studies import single
@@ -69,9 +69,9 @@ if comm.rank == 0:
 
 # +
 try:
-    import matplotlib
+    import matplotlib as mpl
 
-    matplotlib.use("Agg")
+    mpl.use("Agg")
     import matplotlib.pyplot as plt
 except ModuleNotFoundError:
     plt = None

@@ -152,8 +152,7 @@ def solve_linear(a: ufl.Form, L: ufl.Form, uh: dolfinx.fem.Function,
         database[f"{prefix}{key}"] = value
     ksp.setFromOptions()
     if near_nullspace:
-        nullspace = rigid_body_modes(uh.function_space)
-        problem.A.setNearNullSpace(nullspace)
+        problem.A.setNearNullSpace(rigid_body_modes(uh.function_space))
     # Assemble once here so that assembly and solve are timed apart; LinearProblem.solve
     # then re-assembles, which costs the same again, so the KSP is driven directly.
     start = time.perf_counter()
@@ -197,6 +196,4 @@ def solve_linear(a: ufl.Form, L: ufl.Form, uh: dolfinx.fem.Function,
     log.info("%s: %s/%s, %d dofs, %d iterations (%s), assembly %.2f s, solve %.2f s",
              report.solver, report.ksp_type, report.pc_type, report.n_dofs, report.iterations,
              report.reason, time_assemble, time_solve)
-    if near_nullspace:
-        nullspace.destroy()
     return report

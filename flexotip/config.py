@@ -406,6 +406,8 @@ def _resolve(config: Config, given: dict, errors: list[str]) -> Config:
         if tip.shape == "flat":
             contact_radius = radius
         elif tip.force > 0:
+            # Unstable elastic constants (already reported) have no E*; any stand-in
+            # lets the remaining checks run and report their own problems.
             modulus = contact_modulus(material.elastic_constants(), material.tip_young,
                                       material.tip_poisson) if not errors else 3e11
             contact_radius = hertz_contact_radius(tip.force, radius, modulus)

@@ -246,31 +246,31 @@ def elastic_outputs(stack: StackMesh, solution: ElasticSolution, config: Config,
 
 def _write_fields(stack: StackMesh, solution: ElasticSolution, config: Config,
                   scales: Scales, outdir: pathlib.Path) -> None:
-    """Recovered stress, strain and strain gradient (P1) and the displacement, in SI."""
+    """The displacement and the recovered (P1) stress, strain and strain gradient, in SI.
+
+    VTX puts one element per file: ``displacement`` (degree of the run), ``mechanics``
+    (the 3×3 tensors) and ``strain_gradient`` (a scalar).
+    """
     msh, uh = stack.msh, solution.uh
     wanted = set(config.output.fields)
-    groups: dict[str, list[dolfinx.fem.Function]] = {"displacement": [], "mechanics": []}
+    displacement, tensors, scalars = [], [], []
     if "displacement" in wanted:
         u_si = dolfinx.fem.Function(uh.function_space, name="displacement")
         u_si.x.array[:] = uh.x.array * scales.length
-        groups["displacement"].append(u_si)
+        displacement.append(u_si)
     T1 = dolfinx.fem.functionspace(msh, ("Lagrange", 1, (3, 3)))
-    recovered_strain = None
     if "stress" in wanted:
-        sigma = postprocess.recover(mechanics.stress(uh, solution.stiffness) * scales.stress, T1, "stress")
-        groups["mechanics"].append(sigma)
+        sigma_si = mechanics.stress(uh, solution.stiffness) * scales.stress
+        tensors.append(postprocess.recover(sigma_si, T1, "stress"))
     if wanted & {"strain", "strain_gradient"}:
         recovered_strain = postprocess.recover(strain(uh), T1, "strain")
         if "strain" in wanted:
-            groups["mechanics"].append(recovered_strain)
-    if "strain_gradient" in wanted:
-        S1 = dolfinx.fem.functionspace(msh, ("Lagrange", 1))
-        magnitude = strain_gradient_magnitude(recovered_strain) / scales.length
-        groups["mechanics"].append(postprocess.recover(magnitude, S1, "strain_gradient"))
-    if any(f.function_space.value_shape == () for f in groups["mechanics"]):
-        scalars = [f for f in groups["mechanics"] if f.function_space.value_shape == ()]
-        groups["mechanics"] = [f for f in groups["mechanics"] if f not in scalars]
-        groups["strain_gradient"] = scalars
+            tensors.append(recovered_strain)
+        if "strain_gradient" in wanted:
+            S1 = dolfinx.fem.functionspace(msh, ("Lagrange", 1))
+            magnitude = strain_gradient_magnitude(recovered_strain) / scales.length
+            scalars.append(postprocess.recover(magnitude, S1, "strain_gradient"))
+    groups = {"displacement": displacement, "mechanics": tensors, "strain_gradient": scalars}
     paths = io.write_fields(outdir, groups, config.output.format, scales.length)
     log.info("fields written: %s", ", ".join(p.name for p in paths))
 
