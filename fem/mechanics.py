@@ -34,6 +34,14 @@ def stress(u: ufl.core.expr.Expr, stiffness: dolfinx.fem.Constant) -> ufl.core.e
     return from_voigt(ufl.dot(stiffness, to_voigt(strain(u), engineering_shear=True)))
 
 
+def elastic_form(u: ufl.core.expr.Expr, v: ufl.core.expr.Expr,
+                 stiffness: dolfinx.fem.Constant) -> ufl.Form:
+    """∫ C:ε(u) : ε(v) dx — bilinear with a trial u, a residual term with a Function u."""
+    eps_u = to_voigt(strain(u), engineering_shear=True)
+    eps_v = to_voigt(strain(v), engineering_shear=True)
+    return ufl.inner(ufl.dot(stiffness, eps_u), eps_v) * ufl.dx
+
+
 def elastic_forms(V: dolfinx.fem.FunctionSpace, stiffness: dolfinx.fem.Constant,
                   load: TipPressure, ds_contact: ufl.Measure) -> tuple[ufl.Form, ufl.Form]:
     """Bilinear and linear forms of the elastic problem under the tip pressure.
@@ -47,10 +55,8 @@ def elastic_forms(V: dolfinx.fem.FunctionSpace, stiffness: dolfinx.fem.Constant,
     Returns:
         (a, L), the UFL forms.
     """
-    u, v = ufl.TrialFunction(V), ufl.TestFunction(V)
-    eps_u = to_voigt(strain(u), engineering_shear=True)
-    eps_v = to_voigt(strain(v), engineering_shear=True)
-    a = ufl.inner(ufl.dot(stiffness, eps_u), eps_v) * ufl.dx
+    v = ufl.TestFunction(V)
+    a = elastic_form(ufl.TrialFunction(V), v, stiffness)
     x = ufl.SpatialCoordinate(V.mesh)
     L = -load.pressure(x) * v[2] * ds_contact(metadata={"quadrature_degree": LOAD_QUADRATURE_DEGREE})
     return a, L

@@ -48,6 +48,27 @@ def recover(expr: ufl.core.expr.Expr, V: dolfinx.fem.FunctionSpace,
     return result
 
 
+def recover_on_boundary(expr: ufl.core.expr.Expr, V: dolfinx.fem.FunctionSpace,
+                        ds: ufl.Measure, name: str | None = None) -> dolfinx.fem.Function:
+    """Lumped L2 projection onto a scalar P1 space over a boundary; zero off the boundary.
+
+    Nodal value ∫_Γ expr·φ_i ds / ∫_Γ φ_i ds on the nodes of the boundary ``ds``
+    (e.g. the contact pressure on the film top), 0 elsewhere.
+    """
+    w = ufl.TestFunction(V)
+    numerator = dolfinx.fem.assemble_vector(dolfinx.fem.form(expr * w * ds))
+    weights = dolfinx.fem.assemble_vector(dolfinx.fem.form(w * ds))
+    for vector in (numerator, weights):
+        vector.scatter_reverse(dolfinx.la.InsertMode.add)
+    result = dolfinx.fem.Function(V, name=name)
+    n = V.dofmap.index_map.size_local
+    on_boundary = weights.array[:n] > 0
+    safe_weights = np.where(on_boundary, weights.array[:n], 1.0)
+    result.x.array[:n] = np.where(on_boundary, numerator.array[:n] / safe_weights, 0.0)
+    result.x.scatter_forward()
+    return result
+
+
 class PointEvaluator:
     """Evaluates functions at fixed points, with the result on every rank.
 

@@ -9,6 +9,7 @@ converge raises :class:`SolverError` naming the solver and PETSc's reason.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import time
@@ -49,6 +50,21 @@ DIRECT = {
 """LU factorisation with MUMPS."""
 
 LINEAR_SOLVERS = {"iterative": ITERATIVE_ELASTICITY, "direct": DIRECT}
+
+CONTACT_PREFIX = "flexotip_contact_"
+
+NEWTON = {
+    "snes_type": "newtonls",
+    "snes_linesearch_type": "l2",
+    "snes_rtol": 1.0e-9,
+    "snes_atol": 1.0e-8,
+    "snes_stol": 0.0,
+    "snes_max_it": 50,
+    "snes_error_if_not_converged": True,
+}
+"""Semismooth Newton (the contact residual is piecewise smooth) with the l2 line search,
+which keeps a first step from overshooting the contact set (11 instead of 21 Newton steps
+for a Hertz contact started from the Hertz pressure solution)."""
 
 
 def petsc_options(defaults: dict, overrides: dict | None = None) -> dict:
@@ -95,11 +111,30 @@ class SolveReport:
     time_solve_s: float
 
 
-def _reason_name(reason: int) -> str:
-    for name, value in vars(PETSc.KSP.ConvergedReason).items():
+def _reason_name(reason: int, kind=PETSc.KSP.ConvergedReason) -> str:
+    """The name of a KSP (or, with ``kind``, SNES) converged reason."""
+    for name, value in vars(kind).items():
         if value == reason and not name.startswith("_"):
             return name
     return str(reason)
+
+
+@contextlib.contextmanager
+def _options_in_database(prefix: str, options: dict):
+    """Hold ``options`` under ``prefix`` in PETSc's database for the duration of a solve.
+
+    GAMG reads its mg_levels_* options during setup, inside the solve, so they must still
+    be there then; they are removed afterwards so that one problem's options never leak
+    into another's.
+    """
+    database = PETSc.Options()
+    for key, value in options.items():
+        database[f"{prefix}{key}"] = value
+    try:
+        yield database
+    finally:
+        for key in options:
+            database.delValue(f"{prefix}{key}")
 
 
 def rigid_body_modes(V: dolfinx.fem.FunctionSpace) -> PETSc.NullSpace:
@@ -145,12 +180,6 @@ def solve_linear(a: ufl.Form, L: ufl.Form, uh: dolfinx.fem.Function,
     comm = uh.function_space.mesh.comm
     problem = dolfinx.fem.petsc.LinearProblem(a, L, bcs=bcs, u=uh, petsc_options_prefix=prefix)
     ksp = problem.solver
-    # The options stay in PETSc's database until the solve is over: GAMG reads its
-    # mg_levels_* options during setup, after LinearProblem would have removed them.
-    database = PETSc.Options()
-    for key, value in options.items():
-        database[f"{prefix}{key}"] = value
-    ksp.setFromOptions()
     if near_nullspace:
         problem.A.setNearNullSpace(rigid_body_modes(uh.function_space))
     # Assemble once here so that assembly and solve are timed apart; LinearProblem.solve
@@ -170,18 +199,18 @@ def solve_linear(a: ufl.Form, L: ufl.Form, uh: dolfinx.fem.Function,
     time_assemble = time.perf_counter() - start
 
     start = time.perf_counter()
-    if ksp.getType() != "preonly":
-        ksp.setMonitor(lambda _ksp, it, rnorm: log.info("%s: iteration %3d, residual %.3e",
-                                                        prefix.rstrip("_"), it, rnorm))
-    try:
-        ksp.solve(b, problem.x)
-    except PETSc.Error:
-        reason = _reason_name(ksp.getConvergedReason())
-        raise SolverError(prefix.rstrip("_"), reason, ksp.getIterationNumber()) from None
-    finally:
-        ksp.cancelMonitor()
-        for key in options:
-            database.delValue(f"{prefix}{key}")
+    with _options_in_database(prefix, options):
+        ksp.setFromOptions()
+        if ksp.getType() != "preonly":
+            ksp.setMonitor(lambda _ksp, it, rnorm: log.info(
+                "%s: iteration %3d, residual %.3e", prefix.rstrip("_"), it, rnorm))
+        try:
+            ksp.solve(b, problem.x)
+        except PETSc.Error:
+            reason = _reason_name(ksp.getConvergedReason())
+            raise SolverError(prefix.rstrip("_"), reason, ksp.getIterationNumber()) from None
+        finally:
+            ksp.cancelMonitor()
     problem.x.ghostUpdate(addv=PETSc.InsertMode.INSERT, mode=PETSc.ScatterMode.FORWARD)
     dolfinx.fem.petsc.assign(problem.x, uh)
     time_solve = time.perf_counter() - start
@@ -197,3 +226,90 @@ def solve_linear(a: ufl.Form, L: ufl.Form, uh: dolfinx.fem.Function,
              report.solver, report.ksp_type, report.pc_type, report.n_dofs, report.iterations,
              report.reason, time_assemble, time_solve)
     return report
+
+
+@dataclasses.dataclass(frozen=True)
+class NonlinearReport:
+    """Outcome of one SNES solve.
+
+    Attributes:
+        iterations: Newton iterations.
+        linear_iterations: KSP iterations summed over the Newton steps.
+        reason: PETSc's SNES converged-reason name.
+        time_s: Wall time, s (assembly included).
+    """
+
+    iterations: int
+    linear_iterations: int
+    reason: str
+    time_s: float
+
+
+class NonlinearSolver:
+    """A SNES (Newton) solver for F(u; v) = 0 that can be solved again after constants change.
+
+    The Jacobian is derived by UFL. Keep the object to re-solve with updated Constants
+    (the previous solution is the initial guess): the forms are compiled once.
+
+    Args:
+        F: Residual form, linear in the test function.
+        uh: Unknown, updated in place (its value is the initial guess).
+        bcs: Dirichlet conditions.
+        prefix: Fixed PETSc options prefix, ending in ``_``.
+        options: SNES and KSP options (see :func:`petsc_options`).
+        near_nullspace: Attach the rigid-body modes of ``uh``'s space (elasticity).
+    """
+
+    def __init__(self, F: ufl.Form, uh: dolfinx.fem.Function, bcs: list[dolfinx.fem.DirichletBC],
+                 *, prefix: str, options: dict, near_nullspace: bool = False):
+        self.prefix, self.options = prefix, options
+        self.problem = dolfinx.fem.petsc.NonlinearProblem(F, uh, bcs=bcs, petsc_options_prefix=prefix)
+        if near_nullspace:
+            self.problem.A.setNearNullSpace(rigid_body_modes(uh.function_space))
+        self.n_dofs = self.problem.A.getSize()[0]
+        self.newton_iterations = 0
+        self.linear_iterations = 0
+
+    @property
+    def name(self) -> str:
+        """The solver's name (its prefix without the trailing underscore)."""
+        return self.prefix.rstrip("_")
+
+    def _failure_reason(self) -> str:
+        """SNES's reason, or its linear solver's when that is what stopped Newton."""
+        snes = self.problem.solver
+        reason = snes.getConvergedReason()
+        if reason < 0:
+            return _reason_name(reason, PETSc.SNES.ConvergedReason)
+        ksp = snes.getKSP()
+        return (f"linear solver {_reason_name(ksp.getConvergedReason())} in Newton step "
+                f"{snes.getIterationNumber()}")
+
+    def solve(self) -> NonlinearReport:
+        """Run Newton from the current ``uh``.
+
+        Raises:
+            SolverError: If SNES (or its KSP) does not converge, with SNES's reason.
+        """
+        snes = self.problem.solver
+        start = time.perf_counter()
+        with _options_in_database(self.prefix, self.options):
+            snes.setFromOptions()
+            snes.setMonitor(lambda _snes, it, norm: log.info(
+                "%s: Newton iteration %2d, residual %.3e", self.name, it, norm))
+            try:
+                self.problem.solve()
+            except PETSc.Error:
+                raise SolverError(self.name, self._failure_reason(), snes.getIterationNumber()) from None
+            finally:
+                snes.cancelMonitor()
+        reason = snes.getConvergedReason()
+        if reason <= 0:
+            raise SolverError(self.name, _reason_name(reason, PETSc.SNES.ConvergedReason),
+                              snes.getIterationNumber())
+        report = NonlinearReport(snes.getIterationNumber(), snes.getLinearSolveIterations(),
+                                 _reason_name(reason, PETSc.SNES.ConvergedReason),
+                                 time.perf_counter() - start)
+        self.newton_iterations += report.iterations
+        self.linear_iterations += report.linear_iterations
+        return report

@@ -156,6 +156,11 @@ class MeshConfig:
     degree: int = _key(1, "polynomial degree of the displacement", choices=(1, 2))
     growth: float = _key(0.15, "cell-size increase per unit distance from the contact",
                          low=0.0, high=1.0, open_low=True)
+    contact_band: float = _key(0.25, "solved contact: half-width of the band of contact_size "
+                               "cells around the predicted contact radius, as a fraction of it",
+                               low=0.0, high=1.0)
+    remesh: bool = _key(True, "solved contact: re-mesh once, centred on the computed contact "
+                        "radius, if the contact edge falls outside the refined band")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -192,8 +197,15 @@ class SolveConfig:
     dt: float | None = _key(None, "initial time step (transient)", "s", low=0.0, open_low=True)
     linear_solver: str = _key("iterative", "CG + GAMG, or LU with MUMPS",
                               choices=("iterative", "direct"))
+    contact_gamma: float = _key(100.0, "Nitsche parameter γ0 of the solved contact "
+                                "(γ = γ0·E*/h); results do not depend on it", low=0.0, open_low=True)
+    contact_theta: int = _key(1, "Nitsche variant: 1 symmetric, 0, −1 skew-symmetric",
+                              choices=(1, 0, -1))
+    contact_force_rtol: float = _key(1e-6, "relative tolerance of the force control |F/F_tip − 1|",
+                                     low=0.0, high=0.1, open_low=True)
     petsc_options: dict = _key({}, "PETSc options overlaid on the defaults; a sub-table "
-                               "named after a solver (e.g. [solve.petsc_options.mech]) "
+                               "named after a solver ([solve.petsc_options.mech] or "
+                               "[solve.petsc_options.contact]) "
                                "applies to that solver only")
 
 
@@ -201,9 +213,10 @@ class SolveConfig:
 class OutputConfig:
     """[output]: fields written for ParaView."""
 
-    fields: list = _key(["displacement", "stress", "strain", "strain_gradient"],
-                        "fields to write", choices=("displacement", "stress", "strain",
-                                                    "strain_gradient"))
+    fields: list = _key(["displacement", "stress", "strain", "strain_gradient", "contact_pressure"],
+                        "fields to write (contact_pressure: solved contact only)",
+                        choices=("displacement", "stress", "strain", "strain_gradient",
+                                 "contact_pressure"))
     format: str = _key("vtx", "field file format (vtx: ADIOS2 .bp; xdmf: HDF5)",
                        choices=("vtx", "xdmf"))
 
@@ -385,12 +398,9 @@ def _resolve(config: Config, given: dict, errors: list[str]) -> Config:
         if tip.load != "contact":
             errors.append(f"[tip] shape = 'profile' with load = {tip.load!r}: a measured "
                           "profile needs load = 'contact'")
-    if tip.load == "contact":
-        errors.append("[tip] load = 'contact': the contact solver is not available yet "
-                      "(issue 3); allowed now: 'hertz'")
     if tip.edge_radius > 0 and tip.shape != "flat":
         errors.append(f"[tip] edge_radius = {tip.edge_radius!r}: applies only to shape = 'flat'")
-    elif tip.edge_radius > 0 and tip.load == "hertz":
+    elif tip.edge_radius > 0 and tip.load != "contact":
         errors.append(f"[tip] edge_radius = {tip.edge_radius!r}: a rounded punch edge needs "
                       "the solved contact, load = 'contact' (issue 3); Sneddon's pressure "
                       "(load = 'hertz') is for a sharp edge, edge_radius = 0.0")
@@ -402,6 +412,17 @@ def _resolve(config: Config, given: dict, errors: list[str]) -> Config:
         errors.append(f"[tip] edge_radius = {tip.edge_radius!r}: must be smaller than the "
                       f"punch radius {radius:g} m")
     contact_radius = tip.contact_radius
+    if contact_radius is None and tip.shape == "profile" and tip.profile is not None:
+        from flexotip.geometry.tips import ProfileTip
+
+        try:
+            profile = ProfileTip.from_file(tip.profile)
+        except ValueError as error:
+            errors.append(f"[tip] profile = {tip.profile!r}: {error}")
+        else:
+            modulus = contact_modulus(material.elastic_constants(), material.tip_young,
+                                      material.tip_poisson)
+            contact_radius = profile.predicted_contact_radius(tip.force, modulus)
     if contact_radius is None:
         if tip.shape == "flat":
             contact_radius = radius

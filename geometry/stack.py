@@ -43,6 +43,9 @@ class StackGeometry:
         edge_band: Width of a band inside the contact edge bounded by an extra circle at
             r = contact_radius - edge_band, so that a load regularised over that band
             is smooth inside every cell; None for no band.
+        refine_band: (inner, outer) radii of the annulus on the film top that gets
+            ``contact_size`` cells, for a contact edge that is only predicted (solved
+            contact); None refines the circle r = contact_radius only.
 
     All lengths are in the model's length unit.
     """
@@ -58,6 +61,7 @@ class StackGeometry:
     growth: float = 0.2
     symmetry: str = "full"
     edge_band: float | None = None
+    refine_band: tuple[float, float] | None = None
 
     @property
     def bottom(self) -> float:
@@ -77,7 +81,8 @@ def mesh_size(geometry: StackGeometry, x: float, y: float, z: float) -> float:
     """Target cell size at a point: finest at the contact edge, graded away from it.
 
     Three graded sizes are combined by their minimum: one grows with the distance from
-    the contact edge circle (starting at ``contact_size``), one grows with the distance
+    the contact edge circle, or from the refined band around it (starting at
+    ``contact_size``), one grows with the distance
     from the contact disc (starting at twice ``contact_size``, so that the region under
     the tip is resolved as well as its edge), and ``far_size`` caps both.
 
@@ -92,7 +97,8 @@ def mesh_size(geometry: StackGeometry, x: float, y: float, z: float) -> float:
     """
     x0, y0 = geometry.contact_center
     rho = math.hypot(x - x0, y - y0)
-    distance_edge = math.hypot(rho - geometry.contact_radius, z)
+    inner, outer = geometry.refine_band or (geometry.contact_radius, geometry.contact_radius)
+    distance_edge = math.hypot(max(inner - rho, rho - outer, 0.0), z)
     distance_disc = math.hypot(max(rho - geometry.contact_radius, 0.0), z)
     h_edge = geometry.contact_size + geometry.growth * distance_edge
     h_disc = 2.0 * geometry.contact_size + geometry.growth * distance_disc

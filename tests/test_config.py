@@ -71,9 +71,10 @@ BAD_CONFIGS = [
     ("edge radius on sphere", "[tip]\nedge_radius = 1e-9\n", "applies only to shape = 'flat'"),
     ("air gap without air", '[physics]\nelectric_bc = "air-gap"\n', "needs [film] air_thickness > 0"),
     ("not yet: air layer", "[film]\nair_thickness = 1e-9\n", "the air layer is meshed but not yet solved"),
-    ("not yet: rounded punch", '[tip]\nshape = "flat"\nedge_radius = 1e-9\n',
+    ("rounded punch with a prescribed load", '[tip]\nshape = "flat"\nedge_radius = 1e-9\n',
      "a rounded punch edge needs the solved contact"),
-    ("not yet: contact", '[tip]\nload = "contact"\n', "the contact solver is not available yet"),
+    ("bad Nitsche variant", "[solve]\ncontact_theta = 2\n",
+     "[solve] contact_theta = 2: must be one of 1, 0, -1"),
 ]
 
 

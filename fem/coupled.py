@@ -1,0 +1,239 @@
+"""Drivers that compose the physics modules and the solvers for one tip load.
+
+* :func:`solve_prescribed` — elasticity under the analytical Hertz/Sneddon pressure.
+* :func:`solve_contact` — frictionless Signorini contact with the rigid tip profile,
+  force-controlled: the approach δ is found so that the contact force equals the force.
+
+Both return a :class:`TipLoadSolution` in scaled units (see :mod:`flexotip.units`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+
+import dolfinx.fem
+import numpy as np
+import ufl
+
+from flexotip.config import Config
+from flexotip.fem import mechanics, solvers
+from flexotip.fem.bcs import mechanical_bcs
+from flexotip.fem.contact import NitscheContact, contact_residual, find_approach
+from flexotip.fem.loads import TipPressure
+from flexotip.fem.postprocess import PointEvaluator, assemble_scalar
+from flexotip.geometry import names, tips
+from flexotip.geometry.mesh import StackMesh
+from flexotip.units import Scales
+
+log = logging.getLogger(__name__)
+
+CONTACT_QUADRATURE_DEGREE = 6
+"""Quadrature degree of the contact terms: [·]₋ is only piecewise smooth."""
+
+
+@dataclasses.dataclass
+class TipLoadSolution:
+    """A solved tip load (scaled units).
+
+    Attributes:
+        uh: Displacement.
+        stiffness: Scaled Voigt stiffness Constant.
+        ds_load: Surface measure where the load acts.
+        pressure: UFL expression of the pressure on the film top (stress scale), defined
+            in the cells next to the top.
+        applied_force: ∫ pressure ds over the meshed part (force scale), computed.
+        approach: Rigid approach δ (length scale) for a solved contact, else None.
+        stats: Solver statistics for summary.json (SI-free numbers and names).
+        prescribed: The prescribed load, or None for a solved contact.
+        contact: The Nitsche contact, or None for a prescribed load.
+    """
+
+    uh: dolfinx.fem.Function
+    stiffness: dolfinx.fem.Constant
+    ds_load: ufl.Measure
+    pressure: ufl.core.expr.Expr
+    applied_force: float
+    approach: float | None
+    stats: dict
+    prescribed: TipPressure | None = None
+    contact: NitscheContact | None = None
+
+
+def tip_shape(config: Config, length: float) -> tips.Tip:
+    """The rigid tip of a config, in units of ``length`` metres."""
+    tip = config.tip
+    if tip.shape == "sphere":
+        return tips.SphereTip(tip.radius / length)
+    if tip.shape == "flat":
+        return tips.FlatTip(tip.radius / length, tip.edge_radius / length)
+    return tips.ProfileTip.from_file(tip.profile, scale=1.0 / length)
+
+
+def tip_height(tip: tips.Tip, msh, center: tuple[float, float], ceiling: float,
+               degree: int) -> ufl.core.expr.Expr:
+    """h(r) of a tip on the mesh, capped at ``ceiling`` (all in the mesh length unit).
+
+    Sphere and flat punch are exact UFL expressions of the coordinate: the Nitsche term
+    multiplies the gap by γ ~ E/h, so an interpolation error of the profile (r²/(8R)
+    per cell for P1) would show up as a pressure error of γ·r²/(8R). A measured profile
+    is interpolated on the displacement's space after a continuous, steep extension past
+    its last point (a jump would make higher-degree interpolation overshoot).
+    """
+    x = ufl.SpatialCoordinate(msh)
+    r = ufl.sqrt((x[0] - center[0]) ** 2 + (x[1] - center[1]) ** 2)
+    if isinstance(tip, tips.SphereTip):
+        R = tip.radius
+        cap = ufl.sqrt(ufl.max_value(R**2 - r**2, 0.0))
+        return ufl.conditional(ufl.lt(r, R), ufl.min_value(R - cap, ceiling), ceiling)
+    if isinstance(tip, tips.FlatTip):
+        a, re = tip.radius, tip.edge_radius
+        fillet = re - ufl.sqrt(ufl.max_value(re**2 - (r - a) ** 2, 0.0))
+        return ufl.conditional(ufl.le(r, a), 0.0,
+                               ufl.conditional(ufl.lt(r, a + re), fillet, ceiling))
+    radii, heights = np.asarray(tip.radii), np.asarray(tip.heights)
+    steep = 10.0 * max((heights[-1] - heights[-2]) / (radii[-1] - radii[-2]), 1.0)
+
+    def profile(points):
+        rho = np.hypot(points[0] - center[0], points[1] - center[1])
+        inside = np.interp(rho, radii, heights)
+        beyond = heights[-1] + steep * np.clip(rho - radii[-1], 0.0, None)
+        return np.minimum(np.where(rho <= radii[-1], inside, beyond), ceiling)
+
+    V = dolfinx.fem.functionspace(msh, ("Lagrange", degree))
+    height = dolfinx.fem.Function(V, name="tip_height")
+    height.interpolate(profile)
+    return height
+
+
+def _user_options(config: Config, solver: str) -> dict:
+    """The user's PETSc options for one solver: the flat ones, then its own sub-table."""
+    options = config.solve.petsc_options
+    flat = {k: v for k, v in options.items() if not isinstance(v, dict)}
+    return {**flat, **options.get(solver, {})}
+
+
+def _elastic_setup(stack: StackMesh, config: Config, scales: Scales):
+    msh = stack.msh
+    V = dolfinx.fem.functionspace(msh, ("Lagrange", config.mesh.degree, (3,)))
+    stiffness = mechanics.stiffness_constant(msh, config.material.elastic_constants().voigt(),
+                                             scales.stress)
+    ds = ufl.Measure("ds", domain=msh, subdomain_data=stack.facet_tags)
+    return V, stiffness, ds, mechanical_bcs(V, stack)
+
+
+def solve_prescribed(stack: StackMesh, config: Config, scales: Scales) -> TipLoadSolution:
+    """Elasticity under the Hertz (sphere) or Sneddon (flat) pressure on the contact disc.
+
+    Raises:
+        solvers.SolverError: If the linear solver does not converge.
+    """
+    msh = stack.msh
+    V, stiffness, ds, bcs = _elastic_setup(stack, config, scales)
+    geometry = stack.geometry
+    load = TipPressure.create(
+        msh, "punch" if config.tip.shape == "flat" else "hertz",
+        force=config.tip.force / scales.force, contact_radius=geometry.contact_radius,
+        center=geometry.contact_center, edge_band=geometry.edge_band or 0.0)
+    ds_contact = ds(stack.groups[names.CONTACT])
+    a, L = mechanics.elastic_forms(V, stiffness, load, ds_contact)
+    uh = dolfinx.fem.Function(V, name="displacement")
+    options = solvers.petsc_options(solvers.LINEAR_SOLVERS[config.solve.linear_solver],
+                                    _user_options(config, "mech"))
+    log.info("solving elasticity: %d displacement dofs, P%d, %s solver",
+             V.dofmap.index_map.size_global * 3, config.mesh.degree, config.solve.linear_solver)
+    report = solvers.solve_linear(a, L, uh, bcs, prefix=solvers.MECHANICS_PREFIX,
+                                  options=options, near_nullspace=True)
+    applied = assemble_scalar(mechanics.applied_force_form(load, ds_contact))
+    stats = {"n_dofs": report.n_dofs, "ksp_type": report.ksp_type, "pc_type": report.pc_type,
+             "ksp_iterations": report.iterations, "ksp_reason": report.reason,
+             "time_assemble_s": report.time_assemble_s}
+    x = ufl.SpatialCoordinate(msh)
+    return TipLoadSolution(uh, stiffness, ds_contact, load.pressure(x), applied, None, stats,
+                           prescribed=load)
+
+
+def solve_contact(stack: StackMesh, config: Config, scales: Scales) -> TipLoadSolution:
+    """Force-controlled frictionless contact of the rigid tip with the film top (Nitsche).
+
+    The tip height h(r) enters the gap exactly (:func:`tip_height`), capped at the depth
+    of the box, a gap no film surface can close. The approach δ is found by
+    :func:`flexotip.fem.contact.find_approach`, each step a SNES solve that starts from
+    the previous displacements (secant predictor).
+
+    Raises:
+        solvers.SolverError: If a Newton solve does not converge.
+        flexotip.fem.contact.ApproachNotFoundError: If the force is not reached.
+    """
+    msh = stack.msh
+    V, stiffness, ds, bcs = _elastic_setup(stack, config, scales)
+    geometry = stack.geometry
+    tip = tip_shape(config, scales.length)
+    x0, y0 = geometry.contact_center
+    ceiling = geometry.film_thickness + geometry.substrate_thickness
+    height = tip_height(tip, msh, (x0, y0), ceiling, config.mesh.degree)
+    modulus = config.contact_modulus / scales.stress
+    force = config.tip.force * config.symmetry_fraction / scales.force
+
+    def constant(value):
+        return dolfinx.fem.Constant(msh, dolfinx.default_scalar_type(value))
+
+    contact = NitscheContact(height, constant(0.0), constant(config.solve.contact_gamma), modulus,
+                             theta=config.solve.contact_theta)
+    top = (stack.groups[names.CONTACT], stack.groups[names.FILM_TOP])
+    ds_top = ds(top, metadata={"quadrature_degree": CONTACT_QUADRATURE_DEGREE})
+    uh = dolfinx.fem.Function(V, name="displacement")
+    residual = contact_residual(uh, stiffness, contact, ds_top)
+    options = solvers.petsc_options(
+        {**solvers.LINEAR_SOLVERS[config.solve.linear_solver], **solvers.NEWTON},
+        _user_options(config, "contact"))
+    solver = solvers.NonlinearSolver(residual, uh, bcs, prefix=solvers.CONTACT_PREFIX,
+                                     options=options, near_nullspace=True)
+    force_form = dolfinx.fem.form(contact.pressure(uh, stiffness) * ds_top)
+
+    # Start from the displacement under the predicted (Hertz or Sneddon) pressure: its
+    # contact set is nearly right, so Newton does not crawl towards it one ring of
+    # facets per iteration; its indentation is the first approach.
+    guess = solve_prescribed(stack, config, scales)
+    uh.x.array[:] = guess.uh.x.array
+    centre = PointEvaluator(msh, np.array([[x0, y0, 0.0]]))
+    initial = max(-float(centre(uh)[0, 2]), 1e-6 * geometry.contact_radius)
+    exponent = 1.0 if isinstance(tip, tips.FlatTip) else 1.5
+    converged: list[tuple[float, np.ndarray]] = []
+
+    def force_at(delta: float) -> float:
+        if len(converged) >= 2:  # secant predictor from the last two solutions
+            (d0, u0), (d1, u1) = converged[-2:]
+            uh.x.array[:] = u1 + (delta - d1) / (d1 - d0) * (u1 - u0)
+        contact.approach.value = delta
+        solver.solve()
+        converged.append((delta, uh.x.array.copy()))
+        return assemble_scalar(force_form)
+
+    log.info("solving contact: %d displacement dofs, P%d, Nitsche γ0 = %g, θ = %d, first "
+             "approach %.4g nm", V.dofmap.index_map.size_global * 3, config.mesh.degree,
+             config.solve.contact_gamma, config.solve.contact_theta, initial * scales.length * 1e9)
+    search = find_approach(force_at, force, initial, exponent, rtol=config.solve.contact_force_rtol)
+    stats = {"n_dofs": solver.n_dofs, "newton_iterations": solver.newton_iterations,
+             "initial_guess_ksp_iterations": guess.stats["ksp_iterations"],
+             "linear_iterations": solver.linear_iterations, "contact_solves": search.iterations,
+             "force_balance_error": search.force / force - 1,
+             "contact_gamma": config.solve.contact_gamma, "contact_theta": config.solve.contact_theta}
+    log.info("contact: approach %.5g nm after %d solves, %d Newton and %d linear iterations",
+             search.approach * scales.length * 1e9, search.iterations, solver.newton_iterations,
+             solver.linear_iterations)
+    return TipLoadSolution(uh, stiffness, ds_top, contact.pressure(uh, stiffness), search.force,
+                           search.approach, stats, contact=contact)
+
+
+def contact_area_radius(solution: TipLoadSolution, fraction: float) -> float:
+    """Radius of the disc with the area where the contact pressure is positive (length scale).
+
+    Args:
+        solution: A solved contact.
+        fraction: Share of the tip's footprint in the meshed domain (1, 1/2, 1/4).
+    """
+    indicator = ufl.conditional(ufl.gt(solution.pressure, 0.0), 1.0, 0.0)
+    area = assemble_scalar(indicator * solution.ds_load)
+    return math.sqrt(area / (math.pi * fraction))
