@@ -2,4 +2,12 @@
 
 Written from the equations, independently of the finite-element forms; it shares only
 the config and the material parameters with :mod:`flexotip.fem`.
+
+* :mod:`flexotip.spectral.layer`: exact depth profiles of one in-plane cosine mode of a
+  clamped cubic-elastic layer under a surface pressure (and the half-space surface
+  stiffness and indentation modulus);
+* :mod:`flexotip.spectral.grid`: the film box, its cell-centred grid, and surface loads
+  as cosine amplitudes (DCT-II of samples or cell averages, exact transforms);
+* :mod:`flexotip.spectral.elasticity`: the box under a pressure, displacement and
+  stress on the grid or at any point.
 """
