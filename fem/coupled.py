@@ -123,8 +123,16 @@ def _elastic_setup(stack: StackMesh, config: Config, scales: Scales):
     return V, stiffness, ds, mechanical_bcs(V, stack)
 
 
-def solve_prescribed(stack: StackMesh, config: Config, scales: Scales) -> TipLoadSolution:
+def solve_prescribed(stack: StackMesh, config: Config, scales: Scales,
+                     contact_radius: float | None = None) -> TipLoadSolution:
     """Elasticity under the Hertz (sphere) or Sneddon (flat) pressure on the contact disc.
+
+    Args:
+        stack: The mesh.
+        config: The run's config.
+        scales: Unit scales.
+        contact_radius: Radius of the pressure (length scale) if not the mesh's contact
+            disc (the first guess of a solved contact uses the predicted radius).
 
     Raises:
         solvers.SolverError: If the linear solver does not converge.
@@ -132,10 +140,12 @@ def solve_prescribed(stack: StackMesh, config: Config, scales: Scales) -> TipLoa
     msh = stack.msh
     V, stiffness, ds, bcs = _elastic_setup(stack, config, scales)
     geometry = stack.geometry
+    band = geometry.edge_band or (config.mesh.contact_size / scales.length if contact_radius else 0.0)
     load = TipPressure.create(
         msh, "punch" if config.tip.shape == "flat" else "hertz",
-        force=config.tip.force / scales.force, contact_radius=geometry.contact_radius,
-        center=geometry.contact_center, edge_band=geometry.edge_band or 0.0)
+        force=config.tip.force / scales.force,
+        contact_radius=contact_radius or geometry.contact_radius,
+        center=geometry.contact_center, edge_band=band)
     ds_contact = ds(stack.groups[names.CONTACT])
     a, L = mechanics.elastic_forms(V, stiffness, load, ds_contact)
     uh = dolfinx.fem.Function(V, name="displacement")
@@ -195,7 +205,7 @@ def solve_contact(stack: StackMesh, config: Config, scales: Scales) -> TipLoadSo
     # Start from the displacement under the predicted (Hertz or Sneddon) pressure: its
     # contact set is nearly right, so Newton does not crawl towards it one ring of
     # facets per iteration; its indentation is the first approach.
-    guess = solve_prescribed(stack, config, scales)
+    guess = solve_prescribed(stack, config, scales, config.contact_radius / scales.length)
     uh.x.array[:] = guess.uh.x.array
     centre = PointEvaluator(msh, np.array([[x0, y0, 0.0]]))
     initial = max(-float(centre(uh)[0, 2]), 1e-6 * geometry.contact_radius)

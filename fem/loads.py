@@ -71,7 +71,7 @@ class TipPressure:
         inner = a - w
         p_core = F / (2 * math.pi * a * ufl.sqrt(ufl.max_value(a**2 - r**2, a**2 - inner**2)))
         p_band = F * ufl.sqrt(1 - inner**2 / a**2) / (math.pi * (a**2 - inner**2))
-        return ufl.conditional(ufl.lt(r, inner), p_core, p_band)
+        return ufl.conditional(ufl.lt(r, inner), p_core, ufl.conditional(ufl.le(r, a), p_band, 0.0))
 
     def _values(self) -> tuple[float, float, float]:
         return tuple(float(c.value) for c in (self.contact_radius, self.force, self.edge_band))
