@@ -76,6 +76,10 @@ def test_sphere_matches_hertz(sphere_runs, force):
     assert summary["approach_m"] == pytest.approx(a**2 / SPHERE_RADIUS, rel=0.03)
     assert summary["max_pressure_Pa"] == pytest.approx(p0, rel=0.05)
     assert summary["contact_edge_in_band"]
+    # An isotropic contact is circular: [100] and [110] agree to the discretisation level.
+    a100, a110 = summary["contact_radius_100_m"], summary["contact_radius_110_m"]
+    print(f"  a[100] = {a100:.4e} m, a[110] = {a110:.4e} m")
+    assert abs(a100 - a110) < 0.01 * a
 
 
 @pytest.mark.serial
@@ -97,3 +101,108 @@ def test_sphere_pressure_profile(sphere_runs, tmp_path_factory):
     inside = r < 0.8 * a
     expected = analytic.hertz_peak_pressure(force, a) * np.sqrt(1 - r[inside] ** 2 / a**2)
     assert np.max(np.abs(p[inside] - expected)) < 0.05 * expected.max()
+
+
+@pytest.mark.serial
+def test_independent_of_the_nitsche_parameter(sphere_runs, tmp_path_factory):
+    """Nitsche is consistent: γ0 = 30, 100 (default) and 300 give the same contact within 1 %."""
+    from mpi4py import MPI
+
+    outdir = shared_dir(tmp_path_factory, "gamma")
+    force = FORCES[1]
+    reference = sphere_runs[force]
+    tip = {"shape": "sphere", "radius": SPHERE_RADIUS, "force": force}
+    keys = ("contact_radius_m", "approach_m", "max_pressure_Pa", "axis_displacement_m")
+    for gamma in (30.0, 300.0):
+        summary = run_case(MPI.COMM_WORLD, sections(tip, hertz_radius(force) / 16,
+                                                    {"contact_gamma": gamma}), outdir / f"g{gamma:g}")
+        differences = {k: summary[k] / reference[k] - 1 for k in keys}
+        print(f"γ0 = {gamma:g} against 100: " + ", ".join(f"{k} {v:+.2e}" for k, v in differences.items()))
+        for key, difference in differences.items():
+            assert abs(difference) < 0.01, key
+
+
+@pytest.fixture(scope="module")
+def punch_runs(tmp_path_factory):
+    """Flat punch a = 8 nm, 4 µN: sharp edge and two fillet radii."""
+    from mpi4py import MPI
+
+    outdir = shared_dir(tmp_path_factory, "punch")
+    runs = {}
+    for edge_radius in (0.0, 1e-9, 2e-9):
+        tip = {"shape": "flat", "radius": 8e-9, "edge_radius": edge_radius, "force": 4e-6}
+        folder = outdir / f"re{edge_radius:g}"
+        runs[edge_radius] = run_case(MPI.COMM_WORLD, sections(tip, 0.5e-9), folder)
+        runs[edge_radius]["folder"] = str(folder)
+    return runs
+
+
+@pytest.mark.serial
+def test_flat_punch_matches_sneddon(punch_runs):
+    summary = punch_runs[0.0]
+    a, force = 8e-9, 4e-6
+    stiffness = force / summary["approach_m"]
+    profile = read_csv(pathlib.Path(summary["folder"]) / "surface_profile.csv")
+    centre_pressure = profile["pressure_Pa"][0]
+    print(f"punch: stiffness F/δ = {stiffness:.4e} N/m (2aE* = {2 * a * MODULUS:.4e}), "
+          f"p(0) = {centre_pressure:.4e} Pa (F/(2πa²) = {force / (2 * math.pi * a**2):.4e}), "
+          f"contact radius {summary['contact_radius_m']:.4e} m")
+    assert stiffness == pytest.approx(2 * a * MODULUS, rel=0.05)
+    assert centre_pressure == pytest.approx(force / (2 * math.pi * a**2), rel=0.05)
+    assert summary["contact_radius_m"] == pytest.approx(a, rel=0.03)
+
+
+@pytest.mark.serial
+def test_fillet_bounds_the_edge_pressure_and_widens_the_contact(punch_runs):
+    """With a rounded edge the pressure stays finite and the contact reaches beyond a."""
+    a = 8e-9
+    peaks = {re: run["max_pressure_Pa"] for re, run in punch_runs.items()}
+    excess = {re: run["contact_radius_m"] - a for re, run in punch_runs.items()}
+    print("edge radius → peak pressure, contact radius − a: " + "; ".join(
+        f"{re * 1e9:.0f} nm → {peaks[re]:.3e} Pa, {excess[re] * 1e9:+.3f} nm" for re in punch_runs))
+    assert peaks[2e-9] < peaks[1e-9] < peaks[0.0]
+    assert 0 < excess[1e-9] < 1e-9 and 0 < excess[2e-9] < 2e-9
+    # Larger fillets carry the load farther out: the excess grows with r_e, so it
+    # shrinks as r_e → 0 (the sharp punch, whose edge stays at a).
+    assert excess[1e-9] < excess[2e-9]
+    assert abs(excess[0.0]) < 0.03 * a
+
+
+@pytest.mark.serial
+def test_cubic_sto_contact_is_slightly_non_circular(tmp_path_factory):
+    """Cubic STO, 4 µN on the paper's sphere: radii along [100] and [110], against Hertz.
+
+    Effective modulus for the comparison: the (001) indentation modulus of the cubic
+    half-space (Vlassak–Nix: the angular mean of the surface stiffness), computed by the
+    spectral reference, 312.9 GPa; the [100] uniaxial value used to size the default
+    tip (301.9 GPa) and the Voigt–Reuss–Hill average (315.6 GPa) are printed beside it.
+    """
+    from mpi4py import MPI
+
+    from flexotip import config as config_module
+    from flexotip.fem.materials import CubicElasticity, contact_modulus
+    from flexotip.spectral.layer import indentation_modulus
+
+    outdir = shared_dir(tmp_path_factory, "cubic")
+    case = {"film": {"half_width": 400e-9, "symmetry": "quarter"}, "tip": {"load": "contact"},
+            "mesh": {"contact_size": 0.5e-9, "far_size": 50e-9, "growth": 0.2, "degree": 2}}
+    summary = run_case(MPI.COMM_WORLD, case, outdir)
+    config = config_module.from_dict(case)
+    sto = CubicElasticity(3.36e11, 1.07e11, 1.27e11)
+    force, radius = config.tip.force, config.tip.radius
+    moduli = {"(001) indentation": indentation_modulus(sto), "[100] uniaxial": contact_modulus(sto),
+              "Voigt-Reuss-Hill": sto.voigt_reuss_hill()[0] / (1 - sto.voigt_reuss_hill()[1] ** 2)}
+    a100, a110 = summary["contact_radius_100_m"], summary["contact_radius_110_m"]
+    print(f"cubic STO: a[100] = {a100:.4e} m, a[110] = {a110:.4e} m, "
+          f"(a[100] − a[110])/a = {(a100 - a110) / summary['contact_radius_m']:+.4f}")
+    for name, modulus in moduli.items():
+        hertz = (3 * force * radius / (4 * modulus)) ** (1 / 3)
+        print(f"  Hertz with {name} E* = {modulus / 1e9:.1f} GPa: a = {hertz:.4e} m "
+              f"({summary['contact_radius_m'] / hertz - 1:+.4f}), δ = {hertz**2 / radius:.4e} m "
+              f"({summary['approach_m'] / (hertz**2 / radius) - 1:+.4f})")
+    hertz = (3 * force * radius / (4 * moduli["(001) indentation"])) ** (1 / 3)
+    # Non-circular beyond the discretisation level (isotropic: below 1 %, see
+    # test_sphere_matches_hertz), but only slightly: STO's Zener ratio is 1.11.
+    assert 0.01 * hertz < abs(a100 - a110) < 0.10 * hertz
+    assert summary["contact_radius_m"] == pytest.approx(hertz, rel=0.03)
+    assert summary["approach_m"] == pytest.approx(hertz**2 / radius, rel=0.03)
