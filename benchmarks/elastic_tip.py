@@ -11,26 +11,26 @@ from __future__ import annotations
 
 import json
 import pathlib
-import platform
 import resource
+import sys
 import time
 
 from mpi4py import MPI
 
-import flexotip
+import flexotip  # noqa: F401  (loads MPI first for the pip wheel)
 from flexotip import config as config_module
 from flexotip.geometry.mesh import build_mesh
 from flexotip.studies import single
 from flexotip.units import Scales
+
+sys.path.insert(0, str(pathlib.Path(__file__).parent))
+import report
 
 LEVELS = [
     {"contact_size": 0.25e-9, "growth": 0.10},
     {"contact_size": 0.15e-9, "growth": 0.06},
     {"contact_size": 0.09e-9, "growth": 0.045},
 ]
-HERE = pathlib.Path(__file__).parent
-TABLE_START = "<!-- elastic_tip table start -->"
-TABLE_END = "<!-- elastic_tip table end -->"
 
 
 def peak_memory_mb(comm: MPI.Comm) -> tuple[float, float]:
@@ -83,29 +83,9 @@ def main() -> None:
         results.append(run_level(comm, level))
         if comm.rank == 0:
             print(json.dumps(results[-1]), flush=True)
-    if comm.rank != 0:
-        return
-    record = {
-        "benchmark": "elastic_tip",
-        "flexotip_version": flexotip.__version__,
-        "n_ranks": comm.size,
-        "machine": platform.platform(),
-        "date": time.strftime("%Y-%m-%d"),
-        "levels": results,
-    }
-    (HERE / "results").mkdir(exist_ok=True)
-    (HERE / "results" / "elastic_tip.json").write_text(json.dumps(record, indent=2) + "\n")
-    readme = HERE / "README.md"
-    text = readme.read_text() if readme.exists() else ""
-    table = (f"{TABLE_START}\n{comm.size} MPI ranks, {record['date']}, {record['machine']}\n\n"
-             f"{markdown_table(results)}\n{TABLE_END}")
-    if TABLE_START in text:
-        head, rest = text.split(TABLE_START, 1)
-        text = head + table + rest.split(TABLE_END, 1)[1]
-    else:
-        text += "\n" + table + "\n"
-    readme.write_text(text)
-    print(markdown_table(results))
+    if comm.rank == 0:
+        report.write("elastic_tip", comm.size, "levels", results, markdown_table(results))
+        print(markdown_table(results))
 
 
 if __name__ == "__main__":

@@ -247,3 +247,71 @@ def contact_area_radius(solution: TipLoadSolution, fraction: float) -> float:
     indicator = ufl.conditional(ufl.gt(solution.pressure, 0.0), 1.0, 0.0)
     area = assemble_scalar(indicator * solution.ds_load)
     return math.sqrt(area / (math.pi * fraction))
+
+
+@dataclasses.dataclass(frozen=True)
+class ContactEdge:
+    """Where the solved contact ends (length scale) and its largest pressure (stress scale).
+
+    Attributes:
+        radius: Mean of the radii along [100] and [110].
+        radius_along: {"100": ..., "110": ...}, the pressure-support radius along the
+            x axis and the diagonal from the tip axis.
+        peak_pressure: Largest contact pressure sampled on those two lines.
+    """
+
+    radius: float
+    radius_along: dict[str, float]
+    peak_pressure: float
+
+
+def surface_pressure(solution: TipLoadSolution, points: np.ndarray) -> np.ndarray:
+    """Contact pressure (stress scale) at points just below the film top, shape (n,).
+
+    The pressure expression is interpolated into discontinuous Lagrange of the
+    displacement's degree and evaluated in the cells under the top face.
+    """
+    msh = solution.uh.function_space.mesh
+    degree = solution.uh.function_space.ufl_element().embedded_superdegree
+    V = dolfinx.fem.functionspace(msh, ("Discontinuous Lagrange", degree))
+    pressure = dolfinx.fem.Function(V)
+    pressure.interpolate(dolfinx.fem.Expression(solution.pressure, V.element.interpolation_points))
+    return np.clip(PointEvaluator(msh, points)(pressure)[:, 0], 0.0, None)
+
+
+def support_radius(radius: np.ndarray, pressure: np.ndarray) -> float:
+    """Outermost radius where a sampled pressure profile is positive.
+
+    Near the edge of a smooth contact p² falls linearly in r (square-root edge), so the
+    edge is where the line through the last two positive samples of p² reaches zero,
+    kept between the last positive sample and the next one.
+    """
+    positive = np.flatnonzero(pressure > 1e-9 * pressure.max())
+    if positive.size < 2:
+        return float(radius[positive[-1]]) if positive.size else 0.0
+    i = positive[-1]
+    if i + 1 >= radius.size:
+        return float(radius[i])
+    p2_before, p2_last = pressure[i - 1] ** 2, pressure[i] ** 2
+    step = radius[i] - radius[i - 1]
+    reach = step * p2_last / (p2_before - p2_last) if p2_before > p2_last else np.inf
+    return float(radius[i] + min(reach, radius[i + 1] - radius[i]))
+
+
+def contact_edge(solution: TipLoadSolution, geometry, samples: int = 801) -> ContactEdge:
+    """The contact edge along [100] and [110] from the tip axis, sampled to 2× the disc radius.
+
+    Args:
+        solution: A solved contact.
+        geometry: The mesh's :class:`~flexotip.geometry.stack.StackGeometry`.
+        samples: Points per line.
+    """
+    x0, y0 = geometry.contact_center
+    r = np.linspace(0.0, 2.0 * geometry.contact_radius, samples)
+    below = np.full_like(r, -1e-6 * geometry.contact_radius)  # in the cells under the top
+    radii, peak = {}, 0.0
+    for name, (cx, cy) in {"100": (1.0, 0.0), "110": (math.sqrt(0.5), math.sqrt(0.5))}.items():
+        pressure = surface_pressure(solution, np.c_[x0 + cx * r, y0 + cy * r, below])
+        radii[name] = support_radius(r, pressure)
+        peak = max(peak, float(pressure.max()))
+    return ContactEdge(0.5 * (radii["100"] + radii["110"]), radii, peak)

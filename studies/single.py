@@ -145,34 +145,6 @@ def mesh_only(comm: MPI.Comm, config: Config, outdir: pathlib.Path) -> dict:
     return summary
 
 
-def _surface_pressure(solution: TipLoadSolution, degree: int, evaluator) -> np.ndarray:
-    """Pressure (stress scale) at surface sample points, from the solved contact."""
-    msh = solution.uh.function_space.mesh
-    V = dolfinx.fem.functionspace(msh, ("Discontinuous Lagrange", degree))
-    pressure = dolfinx.fem.Function(V)
-    pressure.interpolate(dolfinx.fem.Expression(solution.pressure, V.element.interpolation_points))
-    return np.clip(evaluator(pressure)[:, 0], 0.0, None)
-
-
-def _support_radius(radius: np.ndarray, pressure: np.ndarray) -> float:
-    """Outermost radius where a sampled pressure profile is positive.
-
-    Near the edge of a smooth contact p² falls linearly in r (square-root edge), so the
-    edge is where the line through the last two positive samples of p² reaches zero,
-    kept between the last positive sample and the next one.
-    """
-    positive = np.flatnonzero(pressure > 1e-9 * pressure.max())
-    if positive.size < 2:
-        return float(radius[positive[-1]]) if positive.size else 0.0
-    i = positive[-1]
-    if i + 1 >= radius.size:
-        return float(radius[i])
-    p2_before, p2_last = pressure[i - 1] ** 2, pressure[i] ** 2
-    step = radius[i] - radius[i - 1]
-    reach = step * p2_last / (p2_before - p2_last) if p2_before > p2_last else np.inf
-    return float(radius[i] + min(reach, radius[i + 1] - radius[i]))
-
-
 def elastic_outputs(stack: StackMesh, solution: TipLoadSolution, config: Config,
                     scales: Scales, outdir: pathlib.Path) -> dict:
     """Profiles (CSV), fields (ParaView) and the mechanics keys of summary.json."""
@@ -197,20 +169,12 @@ def elastic_outputs(stack: StackMesh, solution: TipLoadSolution, config: Config,
     below = -1e-6 * a  # inside the cells under the top face
     surface = postprocess.PointEvaluator(msh, np.c_[x0 + radius, np.full_like(radius, y0), 0 * radius])
     if solved:
-        fine = np.linspace(0.0, 2.0 * a, 801)
-        lines = {"100": (1.0, 0.0), "110": (np.sqrt(0.5), np.sqrt(0.5))}
-        support, peak = {}, 0.0
-        for name, (cx, cy) in lines.items():
-            points = np.c_[x0 + cx * fine, y0 + cy * fine, np.full_like(fine, below)]
-            line_pressure = _surface_pressure(solution, config.mesh.degree,
-                                              postprocess.PointEvaluator(msh, points))
-            support[name] = _support_radius(fine, line_pressure)
-            peak = max(peak, float(line_pressure.max()))
+        edge = coupled.contact_edge(solution, geometry)
+        support, peak = edge.radius_along, edge.peak_pressure
         area_radius = coupled.contact_area_radius(solution, fraction)
-        a = 0.5 * (support["100"] + support["110"])
-        pressure_values = _surface_pressure(
-            solution, config.mesh.degree, postprocess.PointEvaluator(
-                msh, np.c_[x0 + radius, np.full_like(radius, y0), np.full_like(radius, below)]))
+        a = edge.radius
+        pressure_values = coupled.surface_pressure(
+            solution, np.c_[x0 + radius, np.full_like(radius, y0), np.full_like(radius, below)])
         inner, outer = geometry.refine_band
         keys |= {"contact_radius_100_m": support["100"] * L, "contact_radius_110_m": support["110"] * L,
                  "contact_radius_area_m": area_radius * L,
@@ -365,7 +329,7 @@ def run(comm: MPI.Comm, config: Config, outdir: pathlib.Path) -> dict:
 def _check_band(comm, stack, solution, config, scales, outdir):
     """Re-mesh once around the computed contact radius if the edge left the refined band."""
     inner, outer = stack.geometry.refine_band
-    radius = coupled.contact_area_radius(solution, config.symmetry_fraction)
+    radius = coupled.contact_edge(solution, stack.geometry).radius
     if inner <= radius <= outer:
         return stack, solution, False
     L = scales.length

@@ -174,3 +174,21 @@ def test_direct_solver_agrees_with_iterative(outdir, comm):
     assert lu["ksp_type"] == "preonly" and lu["pc_type"] == "lu"
     for key in ("axis_displacement_m", "approach_m", "max_shear_stress_Pa"):
         assert lu[key] == pytest.approx(cg[key], rel=1e-6), key
+
+
+@pytest.mark.parametrize("remesh", [True, False])
+def test_contact_edge_outside_the_band(outdir, comm, remesh):
+    """A wrong predicted radius puts the edge outside the refined band: re-mesh once, or warn."""
+    text = SMALL_CASE.replace("[tip]\n", CONTACT + "contact_radius = 5.5e-9\n").replace(
+        "[mesh]\n", f"[mesh]\ncontact_band = 0.1\nremesh = {'true' if remesh else 'false'}\n")
+    path = write_config(outdir, text, comm)
+    assert cli.main(["run", str(path), "--out", str(outdir / "run"), "--quiet"]) == 0
+    summary = read_summary(outdir / "run")
+    assert summary["remeshed"] is remesh
+    assert summary["contact_edge_in_band"] is remesh
+    inner, outer = summary["contact_band_inner_m"], summary["contact_band_outer_m"]
+    if remesh:  # the new band is centred on the computed edge
+        assert inner < summary["contact_radius_m"] < outer
+    else:
+        assert summary["contact_radius_m"] > outer
+        assert "lies outside the refined band" in (outdir / "run" / "log.txt").read_text()
