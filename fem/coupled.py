@@ -22,12 +22,16 @@ from flexotip.fem import mechanics, solvers
 from flexotip.fem.bcs import mechanical_bcs
 from flexotip.fem.contact import NitscheContact, contact_residual, find_approach
 from flexotip.fem.loads import TipPressure
-from flexotip.fem.postprocess import PointEvaluator, assemble_scalar
+from flexotip.fem.postprocess import PointEvaluator, assemble_scalar, recover_on_boundary
 from flexotip.geometry import names, tips
 from flexotip.geometry.mesh import StackMesh
 from flexotip.units import Scales
 
 log = logging.getLogger(__name__)
+
+SAMPLE_DEPTH = 1e-6
+"""Depth (length scale) below the film top at which the pressure is sampled, so that the
+point lies in a cell with a face on the top."""
 
 CONTACT_QUADRATURE_DEGREE = 6
 """Quadrature degree of the contact terms: [·]₋ is only piecewise smooth."""
@@ -266,16 +270,27 @@ class ContactEdge:
 
 
 def surface_pressure(solution: TipLoadSolution, points: np.ndarray) -> np.ndarray:
-    """Contact pressure (stress scale) at points just below the film top, shape (n,).
+    """Contact pressure (stress scale) at points on the film top, shape (n,).
 
-    The pressure expression is interpolated into discontinuous Lagrange of the
-    displacement's degree and evaluated in the cells under the top face.
+    With quadratic (or higher) displacements the film surface follows the curved tip
+    inside each facet, and the Nitsche multiplier is evaluated pointwise (interpolated
+    into discontinuous Lagrange of the same degree, sampled just under the top face).
+    With P1 the film surface is a chord of the tip between nodes, so γ·g swings by about
+    γ·h²/(8R) inside each facet and only the mean is meaningful: the pressure is first
+    averaged onto the nodes of the film top (lumped L2 projection over the contact
+    facets, :func:`~flexotip.fem.postprocess.recover_on_boundary`), which smooths the
+    edge over about half a cell.
     """
     msh = solution.uh.function_space.mesh
     degree = solution.uh.function_space.ufl_element().embedded_superdegree
-    V = dolfinx.fem.functionspace(msh, ("Discontinuous Lagrange", degree))
-    pressure = dolfinx.fem.Function(V)
-    pressure.interpolate(dolfinx.fem.Expression(solution.pressure, V.element.interpolation_points))
+    if degree >= 2:
+        V = dolfinx.fem.functionspace(msh, ("Discontinuous Lagrange", degree))
+        pressure = dolfinx.fem.Function(V)
+        pressure.interpolate(dolfinx.fem.Expression(solution.pressure, V.element.interpolation_points))
+        points = points - np.array([0.0, 0.0, SAMPLE_DEPTH])
+    else:
+        V = dolfinx.fem.functionspace(msh, ("Lagrange", 1))
+        pressure = recover_on_boundary(solution.pressure, V, solution.ds_load)
     return np.clip(PointEvaluator(msh, points)(pressure)[:, 0], 0.0, None)
 
 
@@ -308,10 +323,9 @@ def contact_edge(solution: TipLoadSolution, geometry, samples: int = 801) -> Con
     """
     x0, y0 = geometry.contact_center
     r = np.linspace(0.0, 2.0 * geometry.contact_radius, samples)
-    below = np.full_like(r, -1e-6 * geometry.contact_radius)  # in the cells under the top
     radii, peak = {}, 0.0
     for name, (cx, cy) in {"100": (1.0, 0.0), "110": (math.sqrt(0.5), math.sqrt(0.5))}.items():
-        pressure = surface_pressure(solution, np.c_[x0 + cx * r, y0 + cy * r, below])
+        pressure = surface_pressure(solution, np.c_[x0 + cx * r, y0 + cy * r, 0 * r])
         radii[name] = support_radius(r, pressure)
         peak = max(peak, float(pressure.max()))
     return ContactEdge(0.5 * (radii["100"] + radii["110"]), radii, peak)

@@ -166,7 +166,6 @@ def elastic_outputs(stack: StackMesh, solution: TipLoadSolution, config: Config,
     keys: dict = {}
     extent = min(PROFILE_EXTENT * a, geometry.half_width - max(abs(x0), abs(y0)))
     radius = np.linspace(0.0, extent, PROFILE_SAMPLES)
-    below = -1e-6 * a  # inside the cells under the top face
     surface = postprocess.PointEvaluator(msh, np.c_[x0 + radius, np.full_like(radius, y0), 0 * radius])
     if solved:
         edge = coupled.contact_edge(solution, geometry)
@@ -174,7 +173,7 @@ def elastic_outputs(stack: StackMesh, solution: TipLoadSolution, config: Config,
         area_radius = coupled.contact_area_radius(solution, fraction)
         a = edge.radius
         pressure_values = coupled.surface_pressure(
-            solution, np.c_[x0 + radius, np.full_like(radius, y0), np.full_like(radius, below)])
+            solution, np.c_[x0 + radius, np.full_like(radius, y0), 0 * radius])
         inner, outer = geometry.refine_band
         keys |= {"contact_radius_100_m": support["100"] * L, "contact_radius_110_m": support["110"] * L,
                  "contact_radius_area_m": area_radius * L,
