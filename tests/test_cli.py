@@ -179,8 +179,8 @@ def test_direct_solver_agrees_with_iterative(outdir, comm):
 @pytest.mark.parametrize("remesh", [True, False])
 def test_contact_edge_outside_the_band(outdir, comm, remesh):
     """A wrong predicted radius puts the edge outside the refined band: re-mesh once, or warn."""
-    text = SMALL_CASE.replace("[tip]\n", CONTACT + "contact_radius = 5.5e-9\n").replace(
-        "[mesh]\n", f"[mesh]\ncontact_band = 0.1\nremesh = {'true' if remesh else 'false'}\n")
+    text = SMALL_CASE.replace("[tip]\n", CONTACT + "contact_radius = 5.0e-9\n").replace(
+        "[mesh]\n", f"[mesh]\ncontact_band = 0.2\nremesh = {'true' if remesh else 'false'}\n")
     path = write_config(outdir, text, comm)
     assert cli.main(["run", str(path), "--out", str(outdir / "run"), "--quiet"]) == 0
     summary = read_summary(outdir / "run")
