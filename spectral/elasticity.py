@@ -195,12 +195,7 @@ def solve_modes(elasticity: CubicElasticity, box: FilmBox, pressure_modes: np.nd
     Raises:
         ValueError: On too few modes, non-finite amplitudes or unstable elastic constants.
     """
-    pressure_modes = np.asarray(pressure_modes, dtype=float)
-    if pressure_modes.ndim != 2:
-        raise ValueError(f"pressure_modes.shape = {pressure_modes.shape}: must be (nx, ny)")
-    check_modes(*pressure_modes.shape)
-    if not np.all(np.isfinite(pressure_modes)):
-        raise ValueError("pressure_modes: contains non-finite values; all must be finite (Pa)")
+    pressure_modes = _checked_grid("pressure_modes", pressure_modes)
     kx, ky = box.wavenumbers(*pressure_modes.shape)
     KX, KY = np.meshgrid(kx, ky, indexing="ij")
     modes = layer_modes(elasticity, KX.ravel(), KY.ravel(), box.thickness)
@@ -225,10 +220,16 @@ def solve_pressure(elasticity: CubicElasticity, box: FilmBox, pressure: np.ndarr
     Raises:
         ValueError: On too few cells, non-finite pressures or unstable elastic constants.
     """
-    pressure = np.asarray(pressure, dtype=float)
-    if pressure.ndim != 2:
-        raise ValueError(f"pressure.shape = {pressure.shape}: must be (nx, ny), one value per cell")
-    check_modes(*pressure.shape)
-    if not np.all(np.isfinite(pressure)):
-        raise ValueError("pressure: contains non-finite values; all must be finite (Pa)")
+    pressure = _checked_grid("pressure", pressure)
     return solve_modes(elasticity, box, cosine_coefficients(pressure, cell_averages))
+
+
+def _checked_grid(name: str, values: np.ndarray) -> np.ndarray:
+    """``values`` as a finite (nx, ny) float array with enough modes, else a ValueError naming it."""
+    values = np.asarray(values, dtype=float)
+    if values.ndim != 2:
+        raise ValueError(f"{name}.shape = {values.shape}: must be (nx, ny), one value per cell or mode")
+    check_modes(*values.shape)
+    if not np.all(np.isfinite(values)):
+        raise ValueError(f"{name}: contains non-finite values; all must be finite (Pa)")
+    return values
