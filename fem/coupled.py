@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+from collections.abc import Callable
 
 import dolfinx.fem
 import numpy as np
@@ -269,17 +270,19 @@ class ContactEdge:
     peak_pressure: float
 
 
-def surface_pressure(solution: TipLoadSolution, points: np.ndarray) -> np.ndarray:
-    """Contact pressure (stress scale) at points on the film top, shape (n,).
+def surface_pressure(solution: TipLoadSolution) -> Callable[[np.ndarray], np.ndarray]:
+    """Evaluator of the contact pressure (stress scale) at points on the film top.
 
-    With quadratic (or higher) displacements the film surface follows the curved tip
-    inside each facet, and the Nitsche multiplier is evaluated pointwise (interpolated
-    into discontinuous Lagrange of the same degree, sampled just under the top face).
-    With P1 the film surface is a chord of the tip between nodes, so γ·g swings by about
-    γ·h²/(8R) inside each facet and only the mean is meaningful: the pressure is first
-    averaged onto the nodes of the film top (lumped L2 projection over the contact
-    facets, :func:`~flexotip.fem.postprocess.recover_on_boundary`), which smooths the
-    edge over about half a cell.
+    The pressure field is built once; the returned function takes points of shape (n, 3)
+    and returns the pressure at them, shape (n,). With quadratic (or higher)
+    displacements the film surface follows the curved tip inside each facet, and the
+    Nitsche multiplier is evaluated pointwise (interpolated into discontinuous Lagrange of
+    the same degree, sampled just under the top face). With P1 the film surface is a
+    chord of the tip between nodes, so γ·g swings by about γ·h²/(8R) inside each facet
+    and only the mean is meaningful: the pressure is first averaged onto the nodes of the
+    film top (lumped L2 projection over the contact facets,
+    :func:`~flexotip.fem.postprocess.recover_on_boundary`), which smooths the edge over
+    about half a cell.
     """
     msh = solution.uh.function_space.mesh
     degree = solution.uh.function_space.ufl_element().embedded_superdegree
@@ -287,11 +290,16 @@ def surface_pressure(solution: TipLoadSolution, points: np.ndarray) -> np.ndarra
         V = dolfinx.fem.functionspace(msh, ("Discontinuous Lagrange", degree))
         pressure = dolfinx.fem.Function(V)
         pressure.interpolate(dolfinx.fem.Expression(solution.pressure, V.element.interpolation_points))
-        points = points - np.array([0.0, 0.0, SAMPLE_DEPTH])
+        shift = np.array([0.0, 0.0, SAMPLE_DEPTH])
     else:
         V = dolfinx.fem.functionspace(msh, ("Lagrange", 1))
         pressure = recover_on_boundary(solution.pressure, V, solution.ds_load)
-    return np.clip(PointEvaluator(msh, points)(pressure)[:, 0], 0.0, None)
+        shift = np.zeros(3)
+
+    def evaluate(points: np.ndarray) -> np.ndarray:
+        return np.clip(PointEvaluator(msh, points - shift)(pressure)[:, 0], 0.0, None)
+
+    return evaluate
 
 
 def support_radius(radius: np.ndarray, pressure: np.ndarray) -> float:
@@ -313,11 +321,12 @@ def support_radius(radius: np.ndarray, pressure: np.ndarray) -> float:
     return float(radius[i] + min(reach, radius[i + 1] - radius[i]))
 
 
-def contact_edge(solution: TipLoadSolution, geometry, samples: int = 801) -> ContactEdge:
+def contact_edge(pressure_at: Callable[[np.ndarray], np.ndarray], geometry,
+                 samples: int = 801) -> ContactEdge:
     """The contact edge along [100] and [110] from the tip axis, sampled to 2× the disc radius.
 
     Args:
-        solution: A solved contact.
+        pressure_at: Evaluator of the contact pressure (see :func:`surface_pressure`).
         geometry: The mesh's :class:`~flexotip.geometry.stack.StackGeometry`.
         samples: Points per line.
     """
@@ -325,7 +334,7 @@ def contact_edge(solution: TipLoadSolution, geometry, samples: int = 801) -> Con
     r = np.linspace(0.0, 2.0 * geometry.contact_radius, samples)
     radii, peak = {}, 0.0
     for name, (cx, cy) in {"100": (1.0, 0.0), "110": (math.sqrt(0.5), math.sqrt(0.5))}.items():
-        pressure = surface_pressure(solution, np.c_[x0 + cx * r, y0 + cy * r, 0 * r])
+        pressure = pressure_at(np.c_[x0 + cx * r, y0 + cy * r, 0 * r])
         radii[name] = support_radius(r, pressure)
         peak = max(peak, float(pressure.max()))
     return ContactEdge(0.5 * (radii["100"] + radii["110"]), radii, peak)

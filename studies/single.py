@@ -166,14 +166,16 @@ def elastic_outputs(stack: StackMesh, solution: TipLoadSolution, config: Config,
     keys: dict = {}
     extent = min(PROFILE_EXTENT * a, geometry.half_width - max(abs(x0), abs(y0)))
     radius = np.linspace(0.0, extent, PROFILE_SAMPLES)
-    surface = postprocess.PointEvaluator(msh, np.c_[x0 + radius, np.full_like(radius, y0), 0 * radius])
+    surface_points = np.c_[x0 + radius, np.full_like(radius, y0), 0 * radius]
+    surface_u = postprocess.PointEvaluator(msh, surface_points)(uh)
+    axis_uz = float(surface_u[0, 2])
     if solved:
-        edge = coupled.contact_edge(solution, geometry)
+        pressure_at = coupled.surface_pressure(solution)
+        edge = coupled.contact_edge(pressure_at, geometry)
         support, peak = edge.radius_along, edge.peak_pressure
         area_radius = coupled.contact_area_radius(solution, fraction)
         a = edge.radius
-        pressure_values = coupled.surface_pressure(
-            solution, np.c_[x0 + radius, np.full_like(radius, y0), 0 * radius])
+        pressure_values = pressure_at(surface_points)
         inner, outer = geometry.refine_band
         keys |= {"contact_radius_100_m": support["100"] * L, "contact_radius_110_m": support["110"] * L,
                  "contact_radius_area_m": area_radius * L,
@@ -188,6 +190,10 @@ def elastic_outputs(stack: StackMesh, solution: TipLoadSolution, config: Config,
         pressure_values = solution.prescribed.pressure_values(radius)
         peak = solution.prescribed.peak_pressure()
         keys |= solution.stats
+        if config.tip.shape == "flat":  # the punch moves as a whole: mean over the disc
+            approach = -float(np.mean(surface_u[radius <= a * (1 - 1e-9), 2]))
+        else:  # the sphere's apex sits on the axis
+            approach = -axis_uz
 
     sigma = mechanics.stress(uh, solution.stiffness)
     degree = config.mesh.degree
@@ -201,14 +207,6 @@ def elastic_outputs(stack: StackMesh, solution: TipLoadSolution, config: Config,
     axis_u = axis(uh)
     shear = postprocess.max_shear(axis_stress)
     shear_max, shear_depth = postprocess.depth_of_maximum(depth, shear)
-
-    surface_u = surface(uh)
-    axis_uz = float(surface_u[0, 2])
-    if not solved and config.tip.shape == "flat":
-        disc = radius <= a * (1 - 1e-9)
-        approach = -float(np.mean(surface_u[disc, 2]))
-    elif not solved:
-        approach = -axis_uz
 
     io.write_csv(outdir / "axis_profile.csv", {
         "depth_m": depth * L,
@@ -328,7 +326,7 @@ def run(comm: MPI.Comm, config: Config, outdir: pathlib.Path) -> dict:
 def _check_band(comm, stack, solution, config, scales, outdir):
     """Re-mesh once around the computed contact radius if the edge left the refined band."""
     inner, outer = stack.geometry.refine_band
-    radius = coupled.contact_edge(solution, stack.geometry).radius
+    radius = coupled.contact_edge(coupled.surface_pressure(solution), stack.geometry).radius
     if inner <= radius <= outer:
         return stack, solution, False
     L = scales.length
