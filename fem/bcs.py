@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import dolfinx.fem
+import dolfinx.la
+import numpy as np
+import ufl
 
 from flexotip.geometry import names
 from flexotip.geometry.mesh import StackMesh
@@ -27,11 +30,72 @@ def mechanical_bcs(V: dolfinx.fem.FunctionSpace, stack: StackMesh) -> list[dolfi
     fdim = stack.msh.topology.dim - 1
     clamped = dolfinx.fem.locate_dofs_topological(V, fdim, stack.facets(names.SUBSTRATE_BOTTOM))
     zero = dolfinx.fem.Constant(stack.msh, dolfinx.default_scalar_type((0.0, 0.0, 0.0)))
-    bcs = [dolfinx.fem.dirichletbc(zero, clamped, V)]
+    return [dolfinx.fem.dirichletbc(zero, clamped, V), *normal_component_bcs(V, stack)]
+
+
+def normal_component_bcs(V: dolfinx.fem.FunctionSpace, stack: StackMesh) -> list[dolfinx.fem.DirichletBC]:
+    """Zero normal component of a vector field on the lateral walls and symmetry planes."""
+    fdim = stack.msh.topology.dim - 1
+    bcs = []
     for name, component in ROLLER_NORMALS.items():
         if name not in stack.groups:
             continue
         Vi = V.sub(component)
         dofs = dolfinx.fem.locate_dofs_topological(Vi, fdim, stack.facets(name))
         bcs.append(dolfinx.fem.dirichletbc(dolfinx.default_scalar_type(0.0), dofs, Vi))
+    return bcs
+
+
+def dofs_outside(V: dolfinx.fem.FunctionSpace, dx_inside) -> np.ndarray:
+    """Local (block) dofs of V that no cell of the measure ``dx_inside`` touches.
+
+    A dof belongs to a region when ∫_region v_i dx > 0. The test is assembled and summed
+    over ranks, so a dof on a partition boundary gets the same answer on every rank,
+    whichever cells each rank holds.
+    """
+    v = ufl.TestFunction(V)
+    first = v[0] if V.dofmap.index_map_bs > 1 else v
+    weights = dolfinx.fem.assemble_vector(dolfinx.fem.form(first * dx_inside))
+    weights.scatter_reverse(dolfinx.la.InsertMode.add)
+    weights.scatter_forward()
+    bs = V.dofmap.index_map_bs
+    return np.flatnonzero(weights.array[::bs] == 0.0).astype(np.int32)
+
+
+def polarization_bcs(V: dolfinx.fem.FunctionSpace, stack: StackMesh,
+                     dx_film) -> list[dolfinx.fem.DirichletBC]:
+    """P = 0 off the film, P_n = 0 on the lateral walls and symmetry planes (mirror walls)."""
+    zero = dolfinx.fem.Constant(stack.msh, dolfinx.default_scalar_type((0.0, 0.0, 0.0)))
+    return [dolfinx.fem.dirichletbc(zero, dofs_outside(V, dx_film), V), *normal_component_bcs(V, stack)]
+
+
+def potential_bcs(V: dolfinx.fem.FunctionSpace, stack: StackMesh, dx_dielectric,
+                  electric_bc: str, tip_potential: dolfinx.fem.Constant,
+                  tip_facets: np.ndarray | None) -> list[dolfinx.fem.DirichletBC]:
+    """Electric conditions on φ (scaled potential).
+
+    * φ = 0 in the conducting substrate and on the film/substrate interface (grounded
+      Nb:STO), i.e. on every dof off the dielectric (film and air);
+    * ``short-circuit``: φ = 0 on the film top (grounded surface);
+      ``open``: zero normal D on the film top (natural);
+      ``air-gap``: φ = 0 on the top of the air layer;
+    * φ = ``tip_potential`` on ``tip_facets`` (the contact, the tip being a conductor),
+      applied last so that it wins on the contact's rim.
+    Lateral walls and symmetry planes keep the natural zero normal D.
+    """
+    fdim = stack.msh.topology.dim - 1
+    zero = dolfinx.default_scalar_type(0.0)
+    grounded = [dofs_outside(V, dx_dielectric),
+                dolfinx.fem.locate_dofs_topological(V, fdim, stack.facets(names.FILM_SUBSTRATE))]
+    if electric_bc == "short-circuit":
+        top = [stack.facets(names.FILM_TOP), stack.facets(names.CONTACT)]
+        grounded.append(dolfinx.fem.locate_dofs_topological(V, fdim, np.concatenate(top)))
+    elif electric_bc == "air-gap":
+        grounded.append(dolfinx.fem.locate_dofs_topological(V, fdim, stack.facets(names.AIR_TOP)))
+    elif electric_bc != "open":
+        raise ValueError(f"electric_bc = {electric_bc!r}: must be short-circuit, open or air-gap")
+    bcs = [dolfinx.fem.dirichletbc(zero, np.unique(np.concatenate(grounded)).astype(np.int32), V)]
+    if tip_facets is not None:
+        dofs = dolfinx.fem.locate_dofs_topological(V, fdim, tip_facets)
+        bcs.append(dolfinx.fem.dirichletbc(tip_potential, dofs, V))
     return bcs

@@ -15,12 +15,13 @@ import math
 from collections.abc import Callable
 
 import dolfinx.fem
+import dolfinx.mesh
 import numpy as np
 import ufl
 
 from flexotip.config import Config
-from flexotip.fem import mechanics, solvers
-from flexotip.fem.bcs import mechanical_bcs
+from flexotip.fem import electromechanics, mechanics, solvers
+from flexotip.fem.bcs import mechanical_bcs, polarization_bcs, potential_bcs
 from flexotip.fem.contact import NitscheContact, contact_residual, find_approach
 from flexotip.fem.loads import TipPressure
 from flexotip.fem.postprocess import PointEvaluator, assemble_scalar, recover_on_boundary
@@ -338,3 +339,127 @@ def contact_edge(pressure_at: Callable[[np.ndarray], np.ndarray], geometry,
         radii[name] = support_radius(r, pressure)
         peak = max(peak, float(pressure.max()))
     return ContactEdge(0.5 * (radii["100"] + radii["110"]), radii, peak)
+
+
+@dataclasses.dataclass
+class ElectromechanicalSolution:
+    """The steady (u, P, φ) of the film under the tip (scaled units).
+
+    Attributes:
+        u: Displacement (length scale).
+        P: Polarisation (polarisation scale), zero off the film.
+        phi: Electric potential (potential scale), zero in the grounded substrate.
+        constants: The scaled material constants of the forms.
+        stiffness: Scaled Voigt stiffness Constant.
+        domains: Integration domains of the energy.
+        stats: Solver statistics for summary.json.
+    """
+
+    u: dolfinx.fem.Function
+    P: dolfinx.fem.Function
+    phi: dolfinx.fem.Function
+    constants: electromechanics.ScaledConstants
+    stiffness: dolfinx.fem.Constant
+    domains: electromechanics.Domains
+    stats: dict
+
+
+def electromechanical_material(config: Config) -> electromechanics.Electromechanics:
+    """The film's electromechanical constants (SI) from a resolved config."""
+    m, physics = config.material, config.physics
+    return electromechanics.Electromechanics(
+        alpha1=m.alpha1, alpha11=m.alpha11, alpha12=m.alpha12, Q11=m.Q11, Q12=m.Q12, Q44=m.Q44,
+        f11=m.f11, f12=m.f12, f44=m.f44, G11=m.G11, G12=m.G12, G44=m.G44,
+        eps_background=m.eps_background, landau=physics.landau,
+        flexoelectric=physics.flexoelectric, electrostriction=physics.electrostriction)
+
+
+def film_domains(stack: StackMesh) -> electromechanics.Domains:
+    """Integration domains of the electromechanical energy on a flexotip stack mesh."""
+    msh, groups = stack.msh, stack.groups
+    dx = ufl.Measure("dx", domain=msh, subdomain_data=stack.cell_tags)
+    dS = ufl.Measure("dS", domain=msh, subdomain_data=stack.facet_tags)
+    indicator = dolfinx.fem.Function(dolfinx.fem.functionspace(msh, ("Discontinuous Lagrange", 0)),
+                                     name="film_indicator")
+    indicator.x.array[stack.cells(names.FILM)] = 1.0
+    indicator.x.scatter_forward()
+    return electromechanics.Domains(
+        dx_film=dx(groups[names.FILM]), dx_rest=dx(groups[names.SUBSTRATE]),
+        dx_air=dx(groups[names.AIR]) if names.AIR in groups else None,
+        ds=ufl.Measure("ds", domain=msh), dS_interface=dS(groups[names.FILM_SUBSTRATE]),
+        film_indicator=indicator)
+
+
+def tip_facets(stack: StackMesh, radius: float) -> np.ndarray:
+    """Facets of the film top within ``radius`` (length scale) of the tip axis: the contact."""
+    msh = stack.msh
+    x0, y0 = stack.geometry.contact_center
+    top = np.concatenate([stack.facets(names.CONTACT), stack.facets(names.FILM_TOP)])
+    inside = dolfinx.mesh.locate_entities_boundary(
+        msh, msh.topology.dim - 1,
+        lambda x: (np.hypot(x[0] - x0, x[1] - y0) <= radius * (1 + 1e-9) + 1e-12) & np.isclose(x[2], 0.0))
+    return np.intersect1d(top, inside).astype(np.int32)
+
+
+def solve_electromechanics(stack: StackMesh, config: Config, scales: Scales,
+                           tip: TipLoadSolution, contact_radius: float) -> ElectromechanicalSolution:
+    """Steady (u, P, φ): the stationary point of the free energy under the tip load.
+
+    The tip load is the pressure of ``tip`` (prescribed Hertz/Sneddon, or the solved
+    contact's pressure, held fixed: the converse flexoelectric stress changes the
+    displacement by a few per cent near the edge and the contact set by less than a
+    cell, which this one-way load neglects). u starts from the elastic solution, P and φ
+    from zero; Newton with MUMPS on the monolithic block system.
+
+    Args:
+        stack: The mesh.
+        config: The run's config.
+        scales: Unit scales.
+        tip: The solved tip load (its pressure is the mechanical load).
+        contact_radius: Radius (length scale) of the disc held at the tip's potential.
+
+    Raises:
+        solvers.SolverError: If Newton (or MUMPS) fails, with PETSc's reason.
+    """
+    msh = stack.msh
+    degree = config.mesh.degree
+    material = electromechanical_material(config)
+    constants = electromechanics.ScaledConstants(msh, material, scales)
+    domains = film_domains(stack)
+    V_u = tip.uh.function_space
+    V_P = dolfinx.fem.functionspace(msh, electromechanics.polarization_element(
+        degree, bubbles=config.mesh.polarization_element == "bubble"))
+    V_phi = dolfinx.fem.functionspace(msh, ("Lagrange", degree))
+    u = dolfinx.fem.Function(V_u, name="displacement")
+    u.x.array[:] = tip.uh.x.array
+    P = dolfinx.fem.Function(V_P, name="polarization")
+    phi = dolfinx.fem.Function(V_phi, name="potential")
+
+    energy = electromechanics.free_energy(u, P, phi, tip.stiffness, constants, domains,
+                                          flexoelectric=material.flexoelectric)
+    load_measure = tip.ds_load(metadata={"quadrature_degree": mechanics.LOAD_QUADRATURE_DEGREE})
+    energy += tip.pressure * u[2] * load_measure
+    unknowns = [u, P, phi]
+    residuals = [ufl.derivative(energy, w, ufl.TestFunction(w.function_space)) for w in unknowns]
+
+    dielectric = domains.dx_film if domains.dx_air is None else domains.dx_film + domains.dx_air
+    tip_potential = dolfinx.fem.Constant(msh, dolfinx.default_scalar_type(config.tip.bias / scales.potential))
+    bcs = (mechanical_bcs(V_u, stack) + polarization_bcs(V_P, stack, domains.dx_film)
+           + potential_bcs(V_phi, stack, dielectric, config.physics.electric_bc, tip_potential,
+                           tip_facets(stack, contact_radius)))
+    options = solvers.petsc_options(solvers.ELECTROMECHANICS, _user_options(config, "em"))
+    solver = solvers.NonlinearSolver(residuals, unknowns, bcs, prefix=solvers.ELECTROMECHANICS_PREFIX,
+                                     options=options)
+    log.info("solving electromechanics: %d dofs (u %d, P %d, φ %d), P%d, %s Landau, "
+             "electrostriction %s, electric BC %s", solver.n_dofs,
+             3 * V_u.dofmap.index_map.size_global, 3 * V_P.dofmap.index_map.size_global,
+             V_phi.dofmap.index_map.size_global, degree, material.landau,
+             "on" if material.electrostriction else "off", config.physics.electric_bc)
+    report = solver.solve()
+    stats = {"em_n_dofs": solver.n_dofs, "em_newton_iterations": report.iterations,
+             "em_linear_iterations": report.linear_iterations, "em_reason": report.reason,
+             "time_em_s": report.time_s,
+             "n_dofs_displacement": 3 * V_u.dofmap.index_map.size_global,
+             "n_dofs_polarization": 3 * V_P.dofmap.index_map.size_global,
+             "n_dofs_potential": V_phi.dofmap.index_map.size_global}
+    return ElectromechanicalSolution(u, P, phi, constants, tip.stiffness, domains, stats)

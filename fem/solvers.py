@@ -67,6 +67,21 @@ which keeps a first step from overshooting the contact set (11 instead of 21 New
 for a Hertz contact started from the Hertz pressure solution)."""
 
 
+ELECTROMECHANICS_PREFIX = "flexotip_em_"
+
+ELECTROMECHANICS = {
+    **DIRECT,
+    **NEWTON,
+    "snes_linesearch_type": "bt",
+    "snes_rtol": 1.0e-10,
+    "snes_atol": 1.0e-12,
+    "snes_max_it": 30,
+}
+"""Newton on the monolithic (u, P, φ) system with MUMPS: a symmetric indefinite saddle
+point (φ enters the energy with a minus sign). Linear without electrostriction and with
+the linear Landau energy: then one Newton step is the solve."""
+
+
 def petsc_options(defaults: dict, overrides: dict | None = None) -> dict:
     """A copy of ``defaults`` overlaid with ``overrides`` (the user's options win)."""
     return {**defaults, **(overrides or {})}
@@ -248,7 +263,8 @@ class NonlinearReport:
 class NonlinearSolver:
     """A SNES (Newton) solver for F(u; v) = 0 that can be solved again after constants change.
 
-    The Jacobian is derived by UFL. Keep the object to re-solve with updated Constants
+    The Jacobian is derived by UFL. A list of residuals and unknowns gives one monolithic
+    (``mpi``-kind) block system, e.g. (u, P, φ). Keep the object to re-solve with updated Constants
     (the previous solution is the initial guess): the forms are compiled once.
 
     Args:
@@ -260,11 +276,15 @@ class NonlinearSolver:
         near_nullspace: Attach the rigid-body modes of ``uh``'s space (elasticity).
     """
 
-    def __init__(self, F: ufl.Form, uh: dolfinx.fem.Function, bcs: list[dolfinx.fem.DirichletBC],
-                 *, prefix: str, options: dict, near_nullspace: bool = False):
+    def __init__(self, F: ufl.Form | list[ufl.Form],
+                 uh: dolfinx.fem.Function | list[dolfinx.fem.Function],
+                 bcs: list[dolfinx.fem.DirichletBC], *, prefix: str, options: dict,
+                 near_nullspace: bool = False):
         self.prefix, self.options = prefix, options
-        self.problem = dolfinx.fem.petsc.NonlinearProblem(F, uh, bcs=bcs, petsc_options_prefix=prefix)
-        if near_nullspace:
+        blocked = isinstance(F, list | tuple)
+        self.problem = dolfinx.fem.petsc.NonlinearProblem(
+            F, uh, bcs=bcs, petsc_options_prefix=prefix, kind="mpi" if blocked else None)
+        if near_nullspace and not blocked:
             self.problem.A.setNearNullSpace(rigid_body_modes(uh.function_space))
         self.n_dofs = self.problem.A.getSize()[0]
         self.newton_iterations = 0
@@ -275,15 +295,20 @@ class NonlinearSolver:
         """The solver's name (its prefix without the trailing underscore)."""
         return self.prefix.rstrip("_")
 
-    def _failure_reason(self) -> str:
+    def _failure_reason(self, error: PETSc.Error | None = None) -> str:
         """SNES's reason, or its linear solver's when that is what stopped Newton."""
         snes = self.problem.solver
         reason = snes.getConvergedReason()
         if reason < 0:
             return _reason_name(reason, PETSc.SNES.ConvergedReason)
         ksp = snes.getKSP()
-        return (f"linear solver {_reason_name(ksp.getConvergedReason())} in Newton step "
-                f"{snes.getIterationNumber()}")
+        ksp_reason = ksp.getConvergedReason()
+        if ksp_reason == PETSc.KSP.ConvergedReason.ITERATING and error is not None:
+            # The KSP never ran: its setup failed, e.g. a zero pivot in the factorisation.
+            return (f"PETSc error {error.ierr} while setting up the linear solver "
+                    f"({ksp.getPC().getType()}: a singular or ill-posed matrix?) in Newton step "
+                    f"{snes.getIterationNumber()}")
+        return f"linear solver {_reason_name(ksp_reason)} in Newton step {snes.getIterationNumber()}"
 
     def solve(self) -> NonlinearReport:
         """Run Newton from the current ``uh``.
@@ -299,8 +324,9 @@ class NonlinearSolver:
                 "%s: Newton iteration %2d, residual %.3e", self.name, it, norm))
             try:
                 self.problem.solve()
-            except PETSc.Error:
-                raise SolverError(self.name, self._failure_reason(), snes.getIterationNumber()) from None
+            except PETSc.Error as error:
+                raise SolverError(self.name, self._failure_reason(error),
+                                  snes.getIterationNumber()) from None
             finally:
                 snes.cancelMonitor()
         reason = snes.getConvergedReason()

@@ -58,6 +58,8 @@ FILM_THICKNESS = 120 * LATTICE_CONSTANT
 PAPER_FORCE = 4.0e-6
 PAPER_SPHERE_CONTACT_RADIUS = 8.0e-9
 PAPER_BLUNT_CONTACT_RADIUS = 15.0e-9
+FLEXO_DEFAULTS = (0.1, -2.65, -1.22)
+"""Provisional (f11, f12, f44), V, in the convention of fem/electromechanics.py."""
 STO_ELASTICITY = CubicElasticity(3.36e11, 1.07e11, 1.27e11)
 DEFAULT_SPHERE_RADIUS = round(hertz_tip_radius(
     PAPER_FORCE, PAPER_SPHERE_CONTACT_RADIUS, contact_modulus(STO_ELASTICITY)), 11)
@@ -89,10 +91,10 @@ class MaterialConfig:
     Q11: float = _key(4.57e-2, "electrostriction Q11", "m⁴/C²")
     Q12: float = _key(-1.348e-2, "electrostriction Q12", "m⁴/C²")
     Q44: float = _key(0.957e-2, "electrostriction Q44 (tensor shear)", "m⁴/C²")
-    f11: float | None = _key(None, "flexocoupling f_1111 (not set yet: calibrated with "
-                             "the electromechanics)", "V")
-    f12: float | None = _key(None, "flexocoupling f_1122 (not set yet)", "V")
-    f44: float | None = _key(None, "flexocoupling f_1212 (not set yet)", "V")
+    f11: float = _key(FLEXO_DEFAULTS[0], "flexocoupling f_1111 (chosen, calibrated: see "
+                      "README 'Flexoelectric coefficients')", "V")
+    f12: float = _key(FLEXO_DEFAULTS[1], "flexocoupling f_1122 (chosen, calibrated)", "V")
+    f44: float = _key(FLEXO_DEFAULTS[2], "flexocoupling f_1212 (chosen, calibrated)", "V")
     eps_background: float = _key(10.0, "background relative permittivity κ_b (chosen)",
                                  low=1.0)
     G11: float = _key(5e-11, "gradient coefficient G11 (chosen)", "J·m³/C²", low=0.0)
@@ -154,6 +156,10 @@ class MeshConfig:
     contact_size: float = _key(0.5e-9, "cell size at the contact edge", "m", low=0.0, open_low=True)
     far_size: float = _key(50e-9, "largest cell size, far from the tip", "m", low=0.0, open_low=True)
     degree: int = _key(1, "polynomial degree of the displacement", choices=(1, 2))
+    polarization_element: str = _key("lagrange", "element of P: Lagrange of the displacement's "
+                                     "degree, or with interior bubbles (stable for non-smooth "
+                                     "fields, much slower with MUMPS)",
+                                     choices=("lagrange", "bubble"))
     growth: float = _key(0.15, "cell-size increase per unit distance from the contact",
                          low=0.0, high=1.0, open_low=True)
     contact_band: float = _key(0.25, "solved contact: half-width of the band of contact_size "
@@ -213,10 +219,13 @@ class SolveConfig:
 class OutputConfig:
     """[output]: fields written for ParaView."""
 
-    fields: list = _key(["displacement", "stress", "strain", "strain_gradient", "contact_pressure"],
-                        "fields to write (contact_pressure: solved contact only)",
+    fields: list = _key(["displacement", "stress", "strain", "strain_gradient", "contact_pressure",
+                         "polarization", "potential", "electric_field", "flexo_field"],
+                        "fields to write (contact_pressure: solved contact only; the electric "
+                        "ones when the electromechanics is solved)",
                         choices=("displacement", "stress", "strain", "strain_gradient",
-                                 "contact_pressure"))
+                                 "contact_pressure", "polarization", "potential",
+                                 "electric_field", "flexo_field"))
     format: str = _key("vtx", "field file format (vtx: ADIOS2 .bp; xdmf: HDF5)",
                        choices=("vtx", "xdmf"))
 
@@ -390,6 +399,21 @@ def _resolve(config: Config, given: dict, errors: list[str]) -> Config:
         T = material.temperature
         alpha1 = 4.05e7 * (1 / math.tanh(54 / T) - 1 / math.tanh(54 / 30))
         material = dataclasses.replace(material, alpha1=alpha1)
+
+    if config.physics.flexoelectric and not errors:
+        from flexotip.fem.electromechanics import Electromechanics, short_wavelength_stability
+
+        margin = short_wavelength_stability(
+            Electromechanics(alpha1=material.alpha1, f11=material.f11, f12=material.f12,
+                             f44=material.f44, G11=material.G11, G12=material.G12, G44=material.G44),
+            material.elastic_constants().voigt())
+        if margin < 0:
+            errors.append(
+                f"[material] f11 = {material.f11:g}, f12 = {material.f12:g}, f44 = {material.f44:g} V "
+                f"with G11 = {material.G11:g}, G12 = {material.G12:g}, G44 = {material.G44:g} J·m³/C²: "
+                "the flexoelectric coupling outweighs the gradient energy at short wavelengths "
+                f"(smallest stiffness {margin:.3g} J·m³/C² < 0; roughly, G must exceed f²/c), so "
+                "the free energy has no minimum; raise G11/G44 or lower the f's")
 
     if tip.shape == "profile":
         if tip.profile is None:

@@ -31,10 +31,16 @@ class Scales:
         length: Length scale, m. Mesh coordinates are in this unit (1 nm by default).
         stress: Stress scale, Pa (1 GPa by default). Elastic constants and
             pressures are divided by it.
+        polarization: Polarisation scale, C/m² (1 C/m² by default).
+
+    With the defaults the potential scale is 1 V and every energy density of the
+    electromechanics (Landau, gradient, elastic, flexoelectric, electric) is of order
+    0.01–300 in the scaled forms.
     """
 
     length: float = 1.0e-9
     stress: float = 1.0e9
+    polarization: float = 1.0
 
     @property
     def displacement(self) -> float:
@@ -50,3 +56,23 @@ class Scales:
     def strain_gradient(self) -> float:
         """Strain-gradient scale, 1/m: one over the length scale."""
         return 1.0 / self.length
+
+    @property
+    def potential(self) -> float:
+        """Potential scale, V: stress·length/polarisation, so that P·∇φ is a stress."""
+        return self.stress * self.length / self.polarization
+
+    @property
+    def permittivity(self) -> float:
+        """Permittivity scale, F/m: polarisation·length/potential (ε0 is 8.85e-3 scaled)."""
+        return self.polarization * self.length / self.potential
+
+    @property
+    def electric_field(self) -> float:
+        """Electric-field scale, V/m: potential/length (1 V/nm = 1e9 V/m by default)."""
+        return self.potential / self.length
+
+    @property
+    def charge_density(self) -> float:
+        """Volume charge density scale, C/m³: polarisation/length."""
+        return self.polarization / self.length

@@ -144,7 +144,10 @@ def build_mesh(comm: MPI.Comm, geometry: StackGeometry, msh_file: str | None = N
         raise RuntimeError(f"gmsh failed to mesh the stack: {report}") from None
     log.info("distributing the mesh over %d rank(s)", comm.size)
     try:
-        data = dolfinx.io.gmsh.model_to_mesh(model, comm, 0, gdim=3)
+        # Interior-facet integrals (the film/substrate interface) need the cells on both
+        # sides of every facet: ghost the cells that share a facet with owned ones.
+        partitioner = dolfinx.mesh.create_cell_partitioner(dolfinx.mesh.GhostMode.shared_facet, 2)
+        data = dolfinx.io.gmsh.model_to_mesh(model, comm, 0, gdim=3, partitioner=partitioner)
     finally:
         if comm.rank == 0:
             gmsh.finalize()

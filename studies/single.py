@@ -20,11 +20,12 @@ from petsc4py import PETSc
 import dolfinx
 import dolfinx.fem
 import numpy as np
+import ufl
 
 import flexotip
 from flexotip import config as config_module
 from flexotip.config import Config
-from flexotip.fem import coupled, io, mechanics, postprocess, solvers
+from flexotip.fem import coupled, electromechanics, io, mechanics, postprocess, solvers
 from flexotip.fem.contact import ApproachNotFoundError
 from flexotip.fem.coupled import TipLoadSolution
 from flexotip.fem.kinematics import strain, strain_gradient_magnitude
@@ -277,6 +278,134 @@ def _write_fields(stack: StackMesh, solution: TipLoadSolution, config: Config,
     log.info("fields written: %s", ", ".join(p.name for p in paths))
 
 
+def needs_electromechanics(config: Config) -> bool:
+    """Whether a run solves (u, P, φ): flexoelectricity on, or a biased tip."""
+    return config.physics.flexoelectric or config.tip.bias != 0.0
+
+
+def electric_outputs(stack: StackMesh, em: coupled.ElectromechanicalSolution, config: Config,
+                     scales: Scales, outdir: pathlib.Path, contact_radius: float) -> dict:
+    """Polarisation and field profiles (CSV), fields (ParaView) and summary keys.
+
+    E = −∇φ, the flexoelectric field E^fl = −f:∇ε and the strain gradient are recovered
+    onto P1 (lumped L2 projection over the film and substrate) before sampling. The
+    summary's field keys follow DESIGN.md §6: ``Ez_below_tip_V_per_m`` is the mean of E_z
+    on the axis over a/4 ≤ −z ≤ a, ``Ez_contact_edge_V_per_m`` the area mean of E_z over
+    the annulus a ≤ r ≤ 1.5a at z = −a/4 (within the meshed part of the annulus).
+    """
+    msh = stack.msh
+    comm = msh.comm
+    L = scales.length
+    E_unit, P_unit, V_unit = scales.electric_field, scales.polarization, scales.potential
+    geometry = stack.geometry
+    x0, y0 = geometry.contact_center
+    a = contact_radius
+    thickness = geometry.film_thickness
+    V1 = dolfinx.fem.functionspace(msh, ("Lagrange", 1, (3,)))
+    T1 = dolfinx.fem.functionspace(msh, ("Lagrange", 1, (3, 3)))
+    field = postprocess.recover(-ufl.grad(em.phi) * E_unit, V1, "electric_field")
+    strain_p1 = postprocess.recover(strain(em.u), T1)
+    flexo = postprocess.recover(electromechanics.flexo_field(ufl.grad(strain_p1), em.constants)
+                                * em.domains.film_indicator * E_unit, V1, "flexo_field")
+
+    # Axis: the whole film depth, densely; the DESIGN averages over a/4 ≤ −z ≤ a.
+    depth = np.linspace(0.0, thickness, 4 * PROFILE_SAMPLES)
+    depth[-1] *= 1 - 1e-9
+    axis = postprocess.PointEvaluator(msh, np.c_[np.full_like(depth, x0), np.full_like(depth, y0), -depth])
+    P_axis, E_axis = axis(em.P) * P_unit, axis(field)
+    phi_axis, flexo_axis = axis(em.phi)[:, 0] * V_unit, axis(flexo)
+    below = (depth >= a / 4) & (depth <= a)
+    Ez_below = float(np.mean(E_axis[below, 2]))
+
+    # Line along +x at z = −a/4 (the paper's maps are x–z sections through the axis).
+    radius = np.linspace(0.0, min(PROFILE_EXTENT * a, geometry.half_width - abs(x0)), PROFILE_SAMPLES)
+    line = postprocess.PointEvaluator(msh, np.c_[x0 + radius, np.full_like(radius, y0),
+                                                 np.full_like(radius, -a / 4)])
+    E_line, P_line, phi_line = line(field), line(em.P) * P_unit, line(em.phi)[:, 0] * V_unit
+    extremum = int(np.nanargmin(E_line[:, 0]))
+
+    # Annulus a ≤ r ≤ 1.5a at z = −a/4, over the meshed sector, area-weighted.
+    start, span = {"full": (0.0, 2 * np.pi), "half": (-np.pi / 2, np.pi), "quarter": (0.0, np.pi / 2)}[
+        geometry.symmetry]
+    rr, tt = np.meshgrid(np.linspace(a, 1.5 * a, 11), start + span * (np.arange(48) + 0.5) / 48)
+    ring = postprocess.PointEvaluator(msh, np.c_[x0 + (rr * np.cos(tt)).ravel(),
+                                                 y0 + (rr * np.sin(tt)).ravel(),
+                                                 np.full(rr.size, -a / 4)])
+    Ez_ring = ring(field)[:, 2]
+    weights = rr.ravel() * np.isfinite(Ez_ring)
+    Ez_edge = float(np.nansum(Ez_ring * weights) / weights.sum())
+
+    film_nodes = _film_nodal_values(em, scales)
+    io.write_csv(outdir / "axis_electric.csv", {
+        "depth_m": depth * L, "P_x_C_per_m2": P_axis[:, 0], "P_y_C_per_m2": P_axis[:, 1],
+        "P_z_C_per_m2": P_axis[:, 2], "phi_V": phi_axis, "E_x_V_per_m": E_axis[:, 0],
+        "E_z_V_per_m": E_axis[:, 2], "E_flexo_z_V_per_m": flexo_axis[:, 2],
+    }, comm)
+    io.write_csv(outdir / "line_electric.csv", {
+        "r_m": radius * L, "z_m": np.full_like(radius, -a / 4) * L,
+        "P_x_C_per_m2": P_line[:, 0], "P_z_C_per_m2": P_line[:, 2], "phi_V": phi_line,
+        "E_x_V_per_m": E_line[:, 0], "E_z_V_per_m": E_line[:, 2],
+    }, comm)
+    _write_electric_fields(em, field, flexo, config, scales, outdir)
+    P_magnitude = np.linalg.norm(P_axis, axis=1)
+    return {
+        "P_axis_max_C_per_m2": float(np.nanmax(P_magnitude)),
+        "P_axis_max_depth_m": float(depth[np.nanargmax(P_magnitude)] * L),
+        "max_abs_P_C_per_m2": film_nodes["max_abs_P"],
+        "max_abs_P_position_m": film_nodes["max_abs_P_position"],
+        "Ez_below_tip_V_per_m": Ez_below,
+        "Ez_contact_edge_V_per_m": Ez_edge,
+        "Ex_line_min_V_per_m": float(E_line[extremum, 0]),
+        "Ex_line_min_radius_m": float(radius[extremum] * L),
+        "phi_min_V": film_nodes["phi_min"], "phi_max_V": film_nodes["phi_max"],
+        "susceptibility": 1.0 / (2 * 8.8541878128e-12 * config.material.alpha1),
+        "flexo_f11_V": config.material.f11, "flexo_f12_V": config.material.f12,
+        "flexo_f44_V": config.material.f44, "electric_bc": config.physics.electric_bc,
+        "tip_bias_V": config.tip.bias,
+    }
+
+
+def _film_nodal_values(em: coupled.ElectromechanicalSolution, scales: Scales) -> dict:
+    """Largest |P| (and where) and the extremes of φ over the nodes, on every rank."""
+    comm = em.P.function_space.mesh.comm
+    V = em.P.function_space
+    n = V.dofmap.index_map.size_local
+    P = em.P.x.array[: 3 * n].reshape(n, 3) * scales.polarization
+    magnitude = np.linalg.norm(P, axis=1)
+    local = (float(magnitude.max()), comm.rank) if n else (-1.0, comm.rank)
+    value, owner = comm.allreduce(local, op=MPI.MAXLOC)
+    position = V.tabulate_dof_coordinates()[int(np.argmax(magnitude))] if comm.rank == owner else None
+    position = comm.bcast(position, root=owner)
+    m = em.phi.function_space.dofmap.index_map.size_local
+    phi = em.phi.x.array[:m] * scales.potential
+    return {"max_abs_P": value, "max_abs_P_position": [float(c) * scales.length for c in position],
+            "phi_min": comm.allreduce(float(phi.min()) if m else np.inf, op=MPI.MIN),
+            "phi_max": comm.allreduce(float(phi.max()) if m else -np.inf, op=MPI.MAX)}
+
+
+def _write_electric_fields(em, field, flexo, config: Config, scales: Scales,
+                           outdir: pathlib.Path) -> None:
+    """polarization.bp (P, φ at the run's degree) and electric.bp (E, E^fl: P1), SI."""
+    wanted = set(config.output.fields)
+    primary = []
+    if "polarization" in wanted:  # interpolated from the bubble-enriched space to Lagrange
+        V = dolfinx.fem.functionspace(em.P.function_space.mesh, ("Lagrange", config.mesh.degree, (3,)))
+        P_si = dolfinx.fem.Function(V, name="polarization")
+        P_si.interpolate(em.P)
+        P_si.x.array[:] *= scales.polarization
+        primary.append(P_si)
+    if "potential" in wanted:
+        phi_si = dolfinx.fem.Function(em.phi.function_space, name="potential")
+        phi_si.x.array[:] = em.phi.x.array * scales.potential
+        primary.append(phi_si)
+    derived = [f for name, f in (("electric_field", field), ("flexo_field", flexo)) if name in wanted]
+    groups = {"potential": [f for f in primary if f.name == "potential"],
+              "polarization": [f for f in primary if f.name == "polarization"],
+              "electric": derived}
+    paths = io.write_fields(outdir, groups, config.output.format, scales.length)
+    log.info("fields written: %s", ", ".join(p.name for p in paths))
+
+
 def _solve(stack: StackMesh, config: Config, scales: Scales) -> TipLoadSolution:
     if config.tip.load == "contact":
         return coupled.solve_contact(stack, config, scales)
@@ -312,8 +441,26 @@ def run(comm: MPI.Comm, config: Config, outdir: pathlib.Path) -> dict:
         io.write_summary(outdir / "summary.json", summary, comm)
         log.error("%s; partial results (config, mesh, log, summary) are in %s", error, outdir)
         raise
-    summary |= {"physics_solved": ["mechanics"], "time_solve_s": time.perf_counter() - solve_start}
-    summary |= elastic_outputs(stack, solution, config, scales, outdir)
+    physics_solved = ["mechanics"]
+    mechanical = elastic_outputs(stack, solution, config, scales, outdir)
+    if needs_electromechanics(config):
+        try:
+            em = coupled.solve_electromechanics(stack, config, scales, solution,
+                                                mechanical["contact_radius_m"] / scales.length)
+        except solvers.SolverError as error:
+            summary |= mechanical | {"status": "failed", "failed_solver": error.solver,
+                                     "failure_reason": error.reason,
+                                     "failure_iterations": error.iterations,
+                                     "time_total_s": time.perf_counter() - start}
+            io.write_summary(outdir / "summary.json", summary, comm)
+            log.error("%s; partial results (mechanics fields and profiles, summary) are in %s",
+                      error, outdir)
+            raise
+        physics_solved += ["polarization", "electrostatics"]
+        mechanical |= em.stats | electric_outputs(stack, em, config, scales, outdir,
+                                                  mechanical["contact_radius_m"] / scales.length)
+    summary |= {"physics_solved": physics_solved, "time_solve_s": time.perf_counter() - solve_start}
+    summary |= mechanical
     summary["status"] = "complete"
     summary["time_total_s"] = time.perf_counter() - start
     io.write_summary(outdir / "summary.json", summary, comm)

@@ -65,3 +65,7 @@ def run_case(comm, sections: dict, outdir: pathlib.Path) -> dict:
 
     config = config_module.from_dict(sections, source="test config")
     return single.run(comm, config, outdir)
+
+
+MECHANICS_ONLY = {"flexoelectric": False}
+"""[physics] of the mechanics tests: no (u, P, φ) solve after the elastic one."""

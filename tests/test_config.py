@@ -65,7 +65,7 @@ BAD_CONFIGS = [
     ("off-axis tip with symmetry", '[film]\nsymmetry = "quarter"\n[tip]\nposition = [1e-9, 0.0]\n',
      "with [film] symmetry = 'quarter' the tip must sit on the axis"),
     ("bad position", "[tip]\nposition = [0.0]\n", "[tip] position = [0.0]: must be a list of two numbers"),
-    ("unknown output field", '[output]\nfields = ["polarization"]\n', "unknown field(s) 'polarization'"),
+    ("unknown output field", '[output]\nfields = ["vacancy_density"]\n', "unknown field(s) 'vacancy_density'"),
     ("integer expected", "[mesh]\ndegree = 1.5\n", "[mesh] degree = 1.5: must be an integer"),
     ("not toml", "[tip\nforce = 1\n", "not valid TOML"),
     ("edge radius on sphere", "[tip]\nedge_radius = 1e-9\n", "applies only to shape = 'flat'"),

@@ -13,7 +13,7 @@ import pathlib
 
 import numpy as np
 import pytest
-from conftest import read_csv, run_case
+from conftest import MECHANICS_ONLY, read_csv, run_case
 
 from flexotip import analytic
 
@@ -33,6 +33,7 @@ def sections(tip: dict, contact_size: float, solve: dict | None = None) -> dict:
         "film": {"half_width": 400e-9, "substrate_thickness": 400e-9 - 46.86e-9,
                  "symmetry": "quarter"},
         "tip": {"load": "contact", **tip},
+        "physics": MECHANICS_ONLY,
         "mesh": {"contact_size": contact_size, "far_size": 50e-9, "growth": 0.2, "degree": 2},
         "solve": solve or {},
         "output": {"fields": ["displacement", "contact_pressure"]},
@@ -185,6 +186,7 @@ def test_cubic_sto_contact_is_slightly_non_circular(tmp_path_factory):
 
     outdir = shared_dir(tmp_path_factory, "cubic")
     case = {"film": {"half_width": 400e-9, "symmetry": "quarter"}, "tip": {"load": "contact"},
+            "physics": MECHANICS_ONLY,
             "mesh": {"contact_size": 0.5e-9, "far_size": 50e-9, "growth": 0.2, "degree": 2}}
     summary = run_case(MPI.COMM_WORLD, case, outdir)
     config = config_module.from_dict(case)
@@ -218,6 +220,7 @@ def test_measured_profile_reproduces_the_sphere(outdir, comm):
                    header="r_m,h_m")
     comm.Barrier()
     small = {"film": {"half_width": 200e-9, "substrate_thickness": 150e-9, "symmetry": "quarter"},
+             "physics": MECHANICS_ONLY,
              "mesh": {"contact_size": 1e-9, "far_size": 50e-9, "growth": 0.3}}
     sphere = run_case(comm, small | {"tip": {"load": "contact", "shape": "sphere", "radius": radius}},
                       outdir / "sphere")

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import read_csv, run_case
+from conftest import MECHANICS_ONLY, read_csv, run_case
 
 from flexotip import analytic
 
@@ -28,6 +28,7 @@ def hertz_sections(contact_size: float, degree: int = 2, growth: float = 0.12) -
         "film": {"half_width": 800e-9, "substrate_thickness": 800e-9 - 46.86e-9,
                  "symmetry": "quarter"},
         "tip": {"shape": "sphere", "force": FORCE, "contact_radius": CONTACT_RADIUS},
+        "physics": MECHANICS_ONLY,
         "mesh": {"contact_size": contact_size, "far_size": 60e-9, "degree": degree,
                  "growth": growth},
         "output": {"fields": ["displacement"]},

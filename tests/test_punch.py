@@ -13,7 +13,7 @@ import pathlib
 
 import numpy as np
 import pytest
-from conftest import read_csv, run_case
+from conftest import MECHANICS_ONLY, read_csv, run_case
 
 from flexotip import analytic
 
@@ -34,6 +34,7 @@ def punch_run(tmp_path_factory):
         "film": {"half_width": 800e-9, "substrate_thickness": 800e-9 - 46.86e-9,
                  "symmetry": "quarter"},
         "tip": {"shape": "flat", "radius": PUNCH_RADIUS, "force": FORCE},
+        "physics": MECHANICS_ONLY,
         "mesh": {"contact_size": CONTACT_SIZE, "far_size": 60e-9, "degree": 2, "growth": 0.12},
         "output": {"fields": ["displacement"]},
     }

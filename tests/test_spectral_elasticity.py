@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 import pytest
-from conftest import read_csv, run_case
+from conftest import MECHANICS_ONLY, read_csv, run_case
 
 from flexotip import analytic
 from flexotip import config as config_module
@@ -259,6 +259,7 @@ def fem_sections(contact_size: float, growth: float) -> dict:
     return {
         "film": {"half_width": 100e-9, "substrate_thickness": 100e-9 - 46.86e-9, "symmetry": "quarter"},
         "tip": {"shape": "sphere", "force": FORCE, "contact_radius": CONTACT_RADIUS},
+        "physics": MECHANICS_ONLY,
         "mesh": {"contact_size": contact_size, "far_size": 20e-9, "degree": 2, "growth": growth},
         "output": {"fields": ["displacement"]},
     }

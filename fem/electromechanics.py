@@ -1,0 +1,361 @@
+"""Flexoelectric electromechanics of the film: the free energy of (u, P, φ) as a UFL form.
+
+Fields (scaled, see :class:`flexotip.units.Scales`): displacement u (length scale),
+polarisation P (C/m²), electric potential φ (V); z up, E = −∇φ. P lives in the film,
+φ in the film (and air), u everywhere. The residuals and the Jacobian are derivatives of
+one energy, so the coupling blocks are adjoint by construction (and the tests check it).
+
+Energy per unit volume in the film (DESIGN.md §2, reference/parameters.md)::
+
+    f = α1·|P|² [+ α11·ΣPi⁴ + α12·Σ_{i<j}Pi²Pj²]                     (Landau)
+      + ½G11·ΣPi,i² + G12·Σ_{i<j}Pi,i·Pj,j + ½G44·Σ_{i≠j}Pi,j²       (gradient)
+      + ½(ε − ε⁰):C:(ε − ε⁰),  ε⁰ = Q:P⊗P                            (elastic + electrostriction)
+      + f_ijkl·P_k·∂_l ε_ij                                           (flexoelectric)
+      − ½ε0·κ_b·|∇φ|² + P·∇φ + ρ·φ                                    (electric)
+
+The gradient coefficients are the cubic tensor G_iijj = G12, G_ijij = G44 (i ≠ j) with no
+Pi,j·Pj,i term, so that G11 = G44 = g, G12 = 0 is the isotropic ½g|∇P|². Electrostriction
+uses the tensor-shear convention ε⁰_23 = Q44·P2·P3. The cubic flexocoupling tensor is
+f_ijkl = f12·δij·δkl + f44·(δik·δjl + δil·δjk) + (f11 − f12 − 2f44)·δijkl, indices (ij)
+strain, k polarisation, l gradient (f11 = f_1111, f12 = f_1122, f44 = f_1212).
+
+**Flexoelectric form and its boundary term.** The Lifshitz invariant
+(f/2)(P_k ∂_l ε_ij − ε_ij ∂_l P_k) of DESIGN.md and the form f·P_k·∂_l ε_ij used here have
+the same bulk Euler–Lagrange equations: δF/δP_k contains +f_ijkl·∂_l ε_ij (the flexo field
+E^fl_k = −f_ijkl·∂_l ε_ij) and the stress is σ = C:(ε − ε⁰) − f:∇P. They differ by the
+surface term ½∮ f·ε_ij·P_k·n_l. We keep f·P·∂ε, which leaves P with no surface source:
+its natural condition is the gradient one (G·∂P/∂n = 0), and without gradient energy P is
+the local ε0·χ·(E + E^fl) up to the surface, as in the bulk equations that phase-field
+codes solve. The Lifshitz form would put a surface dipole layer f·ε·n on P (a delta
+without gradient energy). Written with first derivatives only (Lagrange u and P), by one
+integration by parts over the film:
+
+    ∫_film f_ijkl P_k ∂_l ε_ij dV = −∫_film A:∇P dV + ∮_∂film (A·n)·P dS,
+    A_kl = f_ijkl·ε_ij,
+
+exact for smooth u. The surface integral runs over every film boundary: the top, the
+lateral walls and symmetry planes (where it vanishes for symmetric fields) and the
+film/substrate interface (an interior facet, hence the ``shared_facet`` ghosting of the
+meshes). Its u-variation is the converse effect's surface part.
+
+**Polarisation element.** P is continuous Lagrange of the displacement's degree k, by
+default, or that space enriched with interior bubbles of degree k + 3 (b_K·P_{k−1} per cell
+and component; ``[mesh] polarization_element = "bubble"``). Without them the pair (P, φ)
+of equal-order Lagrange is only weakly stable: the coupling ∫P·∇ψ only sees
+the projection of ∇φ_h onto continuous fields, so gradient modes orthogonal to that space
+feel κ_b instead of κ_b + χ (30 times softer), and φ oscillates wherever the field is not
+smooth (a biased disc's edge, the contact edge). With the bubbles the space of P contains
+b_K·∇φ_h in every cell, which is what the inf-sup argument of the MINI element needs
+(sup_P ∫P·∇ψ/‖P‖ ≥ β‖∇ψ‖), and the discrete susceptibility acts on every field mode.
+Measured (biased 4 nm disc, P1, contact cells 0.4 nm): φ on the axis within 10–12 % of
+the half-space solution with Lagrange P, 3.4 % with bubbles, but the bubbles multiply the
+P dofs by ~5 and the MUMPS solve time by ~20; a condensed or block-preconditioned solve
+is future work. Without gradient energy (G = 0), equal-order Lagrange is unstable.
+
+This module builds forms only; solving is :mod:`flexotip.fem.solvers`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import basix.ufl
+import dolfinx.fem
+import numpy as np
+import ufl
+
+from flexotip.fem.kinematics import strain, to_voigt
+from flexotip.units import EPSILON_0, Scales
+
+LANDAU_CHOICES = ("linear", "full")
+
+
+def polarization_element(degree: int, bubbles: bool = False, cell: str = "tetrahedron"):
+    """Vector element of P: Lagrange of ``degree``, plus bubbles of degree ``degree`` + 3."""
+    if not bubbles:
+        return basix.ufl.element("Lagrange", cell, degree, shape=(3,))
+    enriched = basix.ufl.enriched_element([basix.ufl.element("Lagrange", cell, degree),
+                                           basix.ufl.element("Bubble", cell, degree + 3)])
+    return basix.ufl.blocked_element(enriched, shape=(3,))
+
+
+def barrett_alpha1(temperature: float) -> float:
+    """Landau α1 of SrTiO3 (J·m/C²): 4.05e7·[coth(54/T) − coth(54/30)] (Li et al. 2006)."""
+    return 4.05e7 * (1 / math.tanh(54 / temperature) - 1 / math.tanh(54 / 30))
+
+
+@dataclasses.dataclass(frozen=True)
+class Electromechanics:
+    """Electromechanical constants of the film, SI.
+
+    Attributes:
+        alpha1: Landau α1, J·m/C² (χ = 1/(2·ε0·α1)).
+        alpha11: Landau α11, J·m⁵/C⁴.
+        alpha12: Landau α12, J·m⁵/C⁴.
+        Q11: Electrostriction Q11, m⁴/C².
+        Q12: Electrostriction Q12, m⁴/C².
+        Q44: Electrostriction Q44 (tensor shear), m⁴/C².
+        f11: Flexocoupling f_1111, V.
+        f12: Flexocoupling f_1122, V.
+        f44: Flexocoupling f_1212, V.
+        G11: Gradient coefficient, J·m³/C².
+        G12: Gradient coefficient, J·m³/C².
+        G44: Gradient coefficient, J·m³/C².
+        eps_background: Background relative permittivity κ_b.
+        landau: "linear" (α1 only) or "full" (with α11, α12).
+        flexoelectric: Whether the flexoelectric coupling is on.
+        electrostriction: Whether the electrostrictive eigenstrain is on.
+    """
+
+    alpha1: float
+    alpha11: float = 1.70e9
+    alpha12: float = 1.37e9
+    Q11: float = 4.57e-2
+    Q12: float = -1.348e-2
+    Q44: float = 0.957e-2
+    f11: float = 0.0
+    f12: float = 0.0
+    f44: float = 0.0
+    G11: float = 0.0
+    G12: float = 0.0
+    G44: float = 0.0
+    eps_background: float = 10.0
+    landau: str = "linear"
+    flexoelectric: bool = True
+    electrostriction: bool = True
+
+    def __post_init__(self):
+        if self.landau not in LANDAU_CHOICES:
+            raise ValueError(f"landau = {self.landau!r}: must be one of {LANDAU_CHOICES}")
+
+    @property
+    def susceptibility(self) -> float:
+        """χ = 1/(2·ε0·α1) of the linear paraelectric (305.8 for STO at 300 K)."""
+        return 1.0 / (2 * EPSILON_0 * self.alpha1)
+
+    @property
+    def nonlinear(self) -> bool:
+        """Whether the equations are nonlinear in P (full Landau or electrostriction)."""
+        return self.landau == "full" or self.electrostriction
+
+
+class ScaledConstants:
+    """The constants of :class:`Electromechanics` as dolfinx Constants in scaled units.
+
+    Changing a value (``constants.f11.value = ...``) needs no form recompilation.
+    """
+
+    def __init__(self, msh, material: Electromechanics, scales: Scales):
+        S, L, P0, V0 = scales.stress, scales.length, scales.polarization, scales.potential
+
+        def constant(value: float) -> dolfinx.fem.Constant:
+            return dolfinx.fem.Constant(msh, dolfinx.default_scalar_type(value))
+
+        self.alpha1 = constant(material.alpha1 * P0**2 / S)
+        self.alpha11 = constant(material.alpha11 * P0**4 / S)
+        self.alpha12 = constant(material.alpha12 * P0**4 / S)
+        self.Q11, self.Q12, self.Q44 = (constant(q * P0**2) for q in
+                                        (material.Q11, material.Q12, material.Q44))
+        on = 1.0 if material.flexoelectric else 0.0
+        self.f11, self.f12, self.f44 = (constant(on * f / V0) for f in
+                                        (material.f11, material.f12, material.f44))
+        self.G11, self.G12, self.G44 = (constant(g * P0**2 / (L**2 * S)) for g in
+                                        (material.G11, material.G12, material.G44))
+        self.permittivity = constant(EPSILON_0 * material.eps_background / scales.permittivity)
+        self.vacuum_permittivity = constant(EPSILON_0 / scales.permittivity)
+        self.zero = constant(0.0)
+        self.full_landau = material.landau == "full"
+        self.electrostriction = material.electrostriction
+
+
+def flexo_contraction(eps: ufl.core.expr.Expr, c: ScaledConstants) -> ufl.core.expr.Expr:
+    """A_kl = f_ijkl·ε_ij for the cubic tensor: f12·tr ε·I + 2f44·ε + (f11 − f12 − 2f44)·diag ε."""
+    anisotropy = c.f11 - c.f12 - 2 * c.f44
+    diagonal = ufl.as_matrix([[eps[0, 0], 0, 0], [0, eps[1, 1], 0], [0, 0, eps[2, 2]]])
+    return c.f12 * ufl.tr(eps) * ufl.Identity(3) + 2 * c.f44 * eps + anisotropy * diagonal
+
+
+def flexo_field(eps_gradient: ufl.core.expr.Expr, c: ScaledConstants) -> ufl.core.expr.Expr:
+    """E^fl_k = −f_ijkl·∂_l ε_ij, given ∂_l ε_ij as a (3, 3, 3) tensor [i, j, l] (V/length)."""
+    g = eps_gradient
+    anisotropy = c.f11 - c.f12 - 2 * c.f44
+    # ∂_l A_kl with A = f12·tr ε·I + 2f44·ε + anisotropy·diag ε
+    div = [c.f12 * (g[0, 0, m] + g[1, 1, m] + g[2, 2, m]) + 2 * c.f44 * sum(g[m, n, n] for n in range(3))
+           + anisotropy * g[m, m, m] for m in range(3)]
+    return -ufl.as_vector(div)
+
+
+def eigenstrain(P: ufl.core.expr.Expr, c: ScaledConstants) -> ufl.core.expr.Expr:
+    """Electrostrictive ε⁰ = Q12·|P|²·I + (Q11 − Q12)·diag(P²) + Q44·(P⊗P − diag(P²))."""
+    squares = ufl.as_matrix([[P[0] ** 2, 0, 0], [0, P[1] ** 2, 0], [0, 0, P[2] ** 2]])
+    return (c.Q12 * ufl.dot(P, P) * ufl.Identity(3) + (c.Q11 - c.Q12) * squares
+            + c.Q44 * (ufl.outer(P, P) - squares))
+
+
+def landau_density(P: ufl.core.expr.Expr, c: ScaledConstants) -> ufl.core.expr.Expr:
+    """Landau energy density (stress scale)."""
+    density = c.alpha1 * ufl.dot(P, P)
+    if c.full_landau:
+        density += c.alpha11 * (P[0] ** 4 + P[1] ** 4 + P[2] ** 4)
+        density += c.alpha12 * (P[0] ** 2 * P[1] ** 2 + P[1] ** 2 * P[2] ** 2 + P[2] ** 2 * P[0] ** 2)
+    return density
+
+
+def gradient_density(P: ufl.core.expr.Expr, c: ScaledConstants) -> ufl.core.expr.Expr:
+    """Cubic gradient energy density ½G11·ΣPi,i² + G12·Σ_{i<j}Pi,i·Pj,j + ½G44·Σ_{i≠j}Pi,j²."""
+    g = ufl.grad(P)
+    diagonal = g[0, 0] ** 2 + g[1, 1] ** 2 + g[2, 2] ** 2
+    mixed = g[0, 0] * g[1, 1] + g[1, 1] * g[2, 2] + g[2, 2] * g[0, 0]
+    off = ufl.inner(g, g) - diagonal
+    return 0.5 * c.G11 * diagonal + c.G12 * mixed + 0.5 * c.G44 * off
+
+
+def elastic_density(u, P, stiffness: dolfinx.fem.Constant, c: ScaledConstants | None):
+    """½(ε − ε⁰):C:(ε − ε⁰) (stress scale); ε⁰ = 0 where ``c`` is None or electrostriction is off."""
+    eps = strain(u)
+    if c is not None and c.electrostriction:
+        eps = eps - eigenstrain(P, c)
+    voigt = to_voigt(eps, engineering_shear=True)
+    return 0.5 * ufl.inner(ufl.dot(stiffness, voigt), voigt)
+
+
+@dataclasses.dataclass
+class Domains:
+    """Where each part of the energy is integrated.
+
+    Attributes:
+        dx_film: Volume measure of the film.
+        dx_rest: Volume measure of the other solids (the substrate), elastic only.
+        dx_air: Volume measure of the air, or None (electric only, vacuum permittivity).
+        ds: Exterior-facet measure (all exterior facets; the indicator keeps the film's).
+        dS_interface: Interior-facet measure of the film/substrate interface, or None.
+        film_indicator: DG0 function, 1 in film cells and 0 elsewhere (picks the film side
+            of interior facets).
+    """
+
+    dx_film: ufl.Measure
+    dx_rest: ufl.Measure | None
+    dx_air: ufl.Measure | None
+    ds: ufl.Measure
+    dS_interface: ufl.Measure | None  # noqa: N815 — UFL's name for interior facets
+    film_indicator: dolfinx.fem.Function
+
+
+def flexo_energy(u, P, c: ScaledConstants, domains: Domains) -> ufl.Form:
+    """∫_film f_ijkl P_k ∂_l ε_ij dV, written as −∫A:∇P + ∮(A·n)·P (see the module docstring)."""
+    A = flexo_contraction(strain(u), c)
+    n = ufl.FacetNormal(domains.film_indicator.function_space.mesh)
+    energy = -ufl.inner(A, ufl.grad(P)) * domains.dx_film
+    chi = domains.film_indicator
+    energy += chi * ufl.dot(ufl.dot(A, n), P) * domains.ds
+    if domains.dS_interface is not None:
+        energy += sum(chi(side) * ufl.dot(ufl.dot(A(side), n(side)), P(side))
+                      for side in ("+", "-")) * domains.dS_interface
+    return energy
+
+
+def free_energy(u, P, phi, stiffness: dolfinx.fem.Constant, c: ScaledConstants,
+                domains: Domains, charge: ufl.core.expr.Expr | None = None,
+                flexoelectric: bool = True) -> ufl.Form:
+    """The total energy functional F(u, P, φ) (stress scale × volume), without the tip load.
+
+    Args:
+        u: Displacement (Function or UFL expression).
+        P: Polarisation.
+        phi: Electric potential.
+        stiffness: Scaled 6×6 Voigt stiffness (film and substrate).
+        c: Scaled constants.
+        domains: Integration domains.
+        charge: Space-charge density ρ in the film (C/m³ × length scale / polarisation
+            scale, i.e. scaled), or None.
+        flexoelectric: Include the flexoelectric term (its Constants are zero when the
+            config switches it off; False drops it from the form altogether).
+    """
+    dx_film = domains.dx_film
+    grad_phi = ufl.grad(phi)
+    energy = (landau_density(P, c) + gradient_density(P, c) + elastic_density(u, P, stiffness, c)
+              - 0.5 * c.permittivity * ufl.dot(grad_phi, grad_phi) + ufl.dot(P, grad_phi)) * dx_film
+    if domains.dx_rest is not None:
+        energy += elastic_density(u, P, stiffness, None) * domains.dx_rest
+        # P and φ are pinned to zero off the film (Dirichlet); a zero-valued term keeps
+        # their dofs there in the sparsity pattern, which is built from the integration
+        # domains, so that the Dirichlet rows get their unit diagonal.
+        energy += c.zero * (ufl.dot(P, P) + phi**2) * domains.dx_rest
+    if domains.dx_air is not None:
+        energy += -0.5 * c.vacuum_permittivity * ufl.dot(grad_phi, grad_phi) * domains.dx_air
+    if charge is not None:
+        energy += charge * phi * dx_film
+    if flexoelectric:
+        energy += flexo_energy(u, P, c, domains)
+    return energy
+
+
+def stress(u, P, stiffness: dolfinx.fem.Constant, c: ScaledConstants) -> ufl.core.expr.Expr:
+    """Film stress σ = C:(ε − ε⁰) − f:∇P (stress scale), with (f:∇P)_ij = f_ijkl·∂_l P_k."""
+    from flexotip.fem.kinematics import from_voigt
+
+    eps = strain(u)
+    if c.electrostriction:
+        eps = eps - eigenstrain(P, c)
+    elastic = from_voigt(ufl.dot(stiffness, to_voigt(eps, engineering_shear=True)))
+    g = ufl.sym(ufl.grad(P))  # f_ijkl ∂_l P_k is symmetric in (ij) and in (kl)
+    anisotropy = c.f11 - c.f12 - 2 * c.f44
+    diagonal = ufl.as_matrix([[g[0, 0], 0, 0], [0, g[1, 1], 0], [0, 0, g[2, 2]]])
+    converse = c.f12 * ufl.tr(g) * ufl.Identity(3) + 2 * c.f44 * g + anisotropy * diagonal
+    return elastic - converse
+
+
+def cubic_tensor(f11: float, f12: float, f44: float) -> np.ndarray:
+    """The full (3, 3, 3, 3) cubic tensor t_ijkl with t_1111 = f11, t_1122 = f12, t_1212 = f44."""
+    d = np.eye(3)
+    t = (f12 * np.einsum("ij,kl->ijkl", d, d)
+         + f44 * (np.einsum("ik,jl->ijkl", d, d) + np.einsum("il,jk->ijkl", d, d)))
+    for a in range(3):
+        t[a, a, a, a] = f11
+    return t
+
+
+def short_wavelength_stability(material: Electromechanics, elasticity_voigt: np.ndarray,
+                               directions: int = 2000) -> float:
+    """Smallest eigenvalue of the gradient stiffness left after the flexo coupling, J·m³/C².
+
+    At a wavevector k the energy's k² part couples u and P through f: per unit |k|²,
+    ½·u·Γ_C·u + ½·P·Γ_G·P + u·Γ_f·P with the acoustic tensor Γ_C,ik = c_ijkl·n_j·n_l, the
+    gradient tensor Γ_G,ik = G_ijkl·n_j·n_l and Γ_f,ik = f_ijkl·n_j·n_l (n = k/|k|). The
+    energy is bounded below at short wavelengths only if Γ_G − Γ_fᵀ·Γ_C⁻¹·Γ_f ≥ 0 for
+    every direction (f² ≲ c·G): otherwise the free energy has no minimum, and a
+    discretisation shows it as mesh-scale oscillations of P and φ. Returns the smallest
+    eigenvalue over ``directions`` quasi-uniform directions (negative: unstable).
+    """
+    C = _voigt_to_tensor(elasticity_voigt)
+    F = cubic_tensor(material.f11, material.f12, material.f44) if material.flexoelectric else 0 * C
+    d = np.eye(3)
+    G = material.G12 * np.einsum("ij,kl->ijkl", d, d) + material.G44 * np.einsum("ik,jl->ijkl", d, d)
+    for a in range(3):
+        G[a, a, a, a] = material.G11
+    # G_ijkl is indexed (P_i, ∂_j, P_k, ∂_l): ½G11·ΣPi,i² + G12·Σ_{i≠k}Pi,i·Pk,k/2·2 + ½G44·ΣPi,j².
+    golden = np.pi * (3 - np.sqrt(5))
+    z = 1 - 2 * (np.arange(directions) + 0.5) / directions
+    n = np.c_[np.sqrt(1 - z**2) * np.cos(golden * np.arange(directions)),
+              np.sqrt(1 - z**2) * np.sin(golden * np.arange(directions)), z]
+    smallest = np.inf
+    for k in n:
+        acoustic = np.einsum("ijkl,j,l->ik", C, k, k)
+        gradient = np.einsum("ijkl,j,l->ik", G, k, k)
+        coupling = np.einsum("ijkl,j,l->ik", F, k, k)  # u_i ↔ P_k
+        schur = gradient - coupling.T @ np.linalg.solve(acoustic, coupling)
+        smallest = min(smallest, float(np.linalg.eigvalsh(0.5 * (schur + schur.T))[0]))
+    return smallest
+
+
+def _voigt_to_tensor(voigt: np.ndarray) -> np.ndarray:
+    """The (3, 3, 3, 3) stiffness tensor of a 6×6 Voigt matrix (engineering shear)."""
+    pairs = [(0, 0), (1, 1), (2, 2), (1, 2), (0, 2), (0, 1)]
+    C = np.zeros((3, 3, 3, 3))
+    for a, (i, j) in enumerate(pairs):
+        for b, (k, m) in enumerate(pairs):
+            for p, q in ((i, j), (j, i)):
+                for r, s in ((k, m), (m, k)):
+                    C[p, q, r, s] = voigt[a, b]
+    return C

