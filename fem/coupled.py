@@ -14,6 +14,8 @@ import logging
 import math
 from collections.abc import Callable
 
+from mpi4py import MPI
+
 import dolfinx.fem
 import dolfinx.mesh
 import numpy as np
@@ -364,6 +366,106 @@ class ElectromechanicalSolution:
     stats: dict
 
 
+@dataclasses.dataclass
+class RelaxationHistory:
+    """Time history of a TDGL relaxation (SI).
+
+    Attributes:
+        times: Time after each accepted step, s.
+        steps: The accepted step sizes, s.
+        max_abs_P: Largest nodal |P| after each step, C/m².
+        change: max|P − P_old| / max|P| of each step.
+        t_quasi_steady: Time at which the change first fell below the tolerance, s
+            (None if it did not before t_end).
+        last_report: The last Newton report.
+    """
+
+    times: list
+    steps: list
+    max_abs_P: list
+    change: list
+    t_quasi_steady: float | None
+    last_report: solvers.NonlinearReport
+
+
+def relax_tdgl(solver: solvers.NonlinearSolver, P: dolfinx.fem.Function,
+               P_previous: dolfinx.fem.Function, drag: dolfinx.fem.Constant, mobility: float,
+               scales: Scales, first_step: float, t_end: float | None, rtol: float,
+               max_steps: int = 400) -> RelaxationHistory:
+    """Time-dependent Ginzburg–Landau ∂P/∂t = −L·δF/δP, backward Euler with adaptive Δt.
+
+    u and φ stay in equilibrium with P (quasi-static: they have no dynamics of their
+    own). Each step is one Newton solve of the monolithic system with the drag
+    (P − P_old)/(L·Δt) in the P equation. Δt doubles after a step that Newton took in at
+    most 4 iterations and is quartered (the step retried from the old state) when Newton
+    fails. The relaxation stops at ``t_end`` or when max|P − P_old| ≤ rtol·max|P|
+    (quasi-steady). As Δt grows past the relaxation time the step tends to the steady
+    solve, which is why the long-time limit equals it.
+
+    Args:
+        solver: The Newton solver whose P residual carries ``drag``·(P − P_previous).
+        P: Polarisation (the solver's unknown), updated in place.
+        P_previous: The state at the start of the step (set here).
+        drag: Constant multiplying (P − P_previous); set to P0²/(σ0·L·Δt) per step.
+        mobility: Kinetic coefficient L, C/(V·m·s).
+        scales: Unit scales.
+        first_step: First Δt, s.
+        t_end: Stop time, s; None: run until quasi-steady.
+        rtol: Quasi-steady tolerance on the relative change per step.
+        max_steps: Largest number of accepted steps.
+
+    Raises:
+        solvers.SolverError: If Newton fails even with Δt reduced a million-fold.
+    """
+    unknowns = solver.problem.u
+    state = list(unknowns) if isinstance(unknowns, list | tuple) else [unknowns]
+    factor = scales.polarization**2 / scales.stress
+    comm = P.function_space.mesh.comm
+    n = P.function_space.dofmap.index_map.size_local
+
+    def max_abs(array):
+        local = np.linalg.norm(array[: 3 * n].reshape(n, 3), axis=1).max(initial=0.0)
+        return comm.allreduce(float(local), op=MPI.MAX)
+
+    t, dt = 0.0, first_step
+    history = RelaxationHistory([], [], [], [], None, None)
+    while len(history.times) < max_steps:
+        if t_end is not None:
+            dt = min(dt, t_end - t)
+        P_previous.x.array[:] = P.x.array
+        saved = [w.x.array.copy() for w in state]
+        drag.value = factor / (mobility * dt)
+        try:
+            report = solver.solve()
+        except solvers.SolverError:
+            for w, values in zip(state, saved, strict=True):
+                w.x.array[:] = values
+            dt /= 4
+            if dt < first_step * 1e-6:
+                raise
+            log.warning("TDGL: Newton failed; retrying with Δt = %.3g s", dt)
+            continue
+        t += dt
+        largest = max_abs(P.x.array)
+        change = max_abs(P.x.array - P_previous.x.array) / max(largest, 1e-300)
+        for series, value in ((history.times, t), (history.steps, dt),
+                              (history.max_abs_P, largest * scales.polarization),
+                              (history.change, change)):
+            series.append(value)
+        history.last_report = report
+        log.info("TDGL step %3d: t = %.4g s, Δt = %.3g s, max|P| = %.6g C/m², change %.2e",
+                 len(history.times), t, dt, largest * scales.polarization, change)
+        if change <= rtol:
+            history.t_quasi_steady = t
+            break
+        if t_end is not None and t >= t_end * (1 - 1e-12):
+            break
+        if report.iterations <= 4:
+            dt *= 2
+    drag.value = 0.0
+    return history
+
+
 def electromechanical_material(config: Config) -> electromechanics.Electromechanics:
     """The film's electromechanical constants (SI) from a resolved config."""
     m, physics = config.material, config.physics
@@ -434,6 +536,10 @@ def solve_electromechanics(stack: StackMesh, config: Config, scales: Scales,
     u.x.array[:] = tip.uh.x.array
     P = dolfinx.fem.Function(V_P, name="polarization")
     phi = dolfinx.fem.Function(V_phi, name="potential")
+    P_previous = dolfinx.fem.Function(V_P)
+    # Backward-Euler TDGL drag (P − P_old)/(L·Δt) in the P residual; zero for the steady solve,
+    # so both solves share one compiled form.
+    drag = dolfinx.fem.Constant(msh, dolfinx.default_scalar_type(0.0))
 
     energy = electromechanics.free_energy(u, P, phi, tip.stiffness, constants, domains,
                                           flexoelectric=material.flexoelectric)
@@ -441,6 +547,7 @@ def solve_electromechanics(stack: StackMesh, config: Config, scales: Scales,
     energy += tip.pressure * u[2] * load_measure
     unknowns = [u, P, phi]
     residuals = [ufl.derivative(energy, w, ufl.TestFunction(w.function_space)) for w in unknowns]
+    residuals[1] += drag * ufl.inner(P - P_previous, ufl.TestFunction(V_P)) * domains.dx_film
 
     dielectric = domains.dx_film if domains.dx_air is None else domains.dx_film + domains.dx_air
     tip_potential = dolfinx.fem.Constant(msh, dolfinx.default_scalar_type(config.tip.bias / scales.potential))
@@ -455,9 +562,22 @@ def solve_electromechanics(stack: StackMesh, config: Config, scales: Scales,
              3 * V_u.dofmap.index_map.size_global, 3 * V_P.dofmap.index_map.size_global,
              V_phi.dofmap.index_map.size_global, degree, material.landau,
              "on" if material.electrostriction else "off", config.physics.electric_bc)
-    report = solver.solve()
-    stats = {"em_n_dofs": solver.n_dofs, "em_newton_iterations": report.iterations,
-             "em_linear_iterations": report.linear_iterations, "em_reason": report.reason,
+    stats = {}
+    if config.solve.mode == "transient":
+        solve = config.solve
+        mobility = solve.tdgl_kinetic_coefficient
+        tau = 1.0 / (2 * config.material.alpha1 * mobility)
+        history = relax_tdgl(solver, P, P_previous, drag, mobility, scales,
+                             first_step=solve.dt or 0.1 * tau, t_end=solve.t_end,
+                             rtol=solve.quasi_steady_rtol)
+        report = history.last_report
+        stats |= {"tdgl_steps": len(history.times), "tdgl_relaxation_time_s": tau,
+                  "t_final_s": float(history.times[-1]),
+                  "t_quasi_steady_s": history.t_quasi_steady, "tdgl_history": history}
+    else:
+        report = solver.solve()
+    stats |= {"em_n_dofs": solver.n_dofs, "em_newton_iterations": solver.newton_iterations,
+             "em_linear_iterations": solver.linear_iterations, "em_reason": report.reason,
              "time_em_s": report.time_s,
              "n_dofs_displacement": 3 * V_u.dofmap.index_map.size_global,
              "n_dofs_polarization": 3 * V_P.dofmap.index_map.size_global,

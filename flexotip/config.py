@@ -199,8 +199,15 @@ class SolveConfig:
 
     mode: str = _key("steady", "steady state or time-dependent", choices=("steady", "transient"))
     solver: str = _key("fem", "finite elements or the FFT reference", choices=("fem", "spectral"))
-    t_end: float | None = _key(None, "end time (transient)", "s", low=0.0, open_low=True)
-    dt: float | None = _key(None, "initial time step (transient)", "s", low=0.0, open_low=True)
+    t_end: float | None = _key(None, "end time (transient; default: run until quasi-steady)", "s",
+                               low=0.0, open_low=True)
+    dt: float | None = _key(None, "first time step (transient; default: a tenth of the TDGL "
+                            "relaxation time), then adaptive", "s", low=0.0, open_low=True)
+    tdgl_kinetic_coefficient: float = _key(
+        2.7e3, "kinetic coefficient L of the TDGL ∂P/∂t = −L·δF/δP (chosen: relaxation time "
+        "1/(2·α1·L) = 1 ps at 300 K; the paper's is unknown)", "C/(V·m·s)", low=0.0, open_low=True)
+    quasi_steady_rtol: float = _key(1e-9, "transient: stop when max|ΔP| per step ≤ this × max|P|",
+                                    low=0.0, high=1.0, open_low=True, open_high=True)
     linear_solver: str = _key("iterative", "CG + GAMG, or LU with MUMPS",
                               choices=("iterative", "direct"))
     contact_gamma: float = _key(100.0, "Nitsche parameter γ0 of the solved contact "
@@ -495,9 +502,12 @@ def _resolve(config: Config, given: dict, errors: list[str]) -> Config:
     if config.solve.solver == "spectral":
         errors.append("[solve] solver = 'spectral': the spectral reference solver is not "
                       "available yet (issue 6); allowed now: 'fem'")
-    if config.solve.mode == "transient":
-        errors.append("[solve] mode = 'transient': time-dependent solves are not available "
-                      "yet (issues 4, 5); allowed now: 'steady'")
+    if config.solve.mode == "transient" and not config.physics.flexoelectric and config.tip.bias == 0:
+        errors.append("[solve] mode = 'transient': the time-dependent solve relaxes the "
+                      "polarisation (TDGL), which needs [physics] flexoelectric = true or a "
+                      "[tip] bias")
+    if config.solve.t_end is not None and config.solve.dt is not None and config.solve.dt > config.solve.t_end:
+        errors.append(f"[solve] dt = {config.solve.dt!r}: must not exceed t_end = {config.solve.t_end!r}")
     return dataclasses.replace(config, material=material, tip=tip)
 
 

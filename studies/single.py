@@ -29,6 +29,7 @@ from flexotip.fem import coupled, electromechanics, io, mechanics, postprocess, 
 from flexotip.fem.contact import ApproachNotFoundError
 from flexotip.fem.coupled import TipLoadSolution
 from flexotip.fem.kinematics import strain, strain_gradient_magnitude
+from flexotip.geometry import names
 from flexotip.geometry.mesh import StackMesh, build_mesh
 from flexotip.geometry.stack import StackGeometry
 from flexotip.units import Scales
@@ -307,6 +308,8 @@ def electric_outputs(stack: StackMesh, em: coupled.ElectromechanicalSolution, co
     strain_p1 = postprocess.recover(strain(em.u), T1)
     flexo = postprocess.recover(electromechanics.flexo_field(ufl.grad(strain_p1), em.constants)
                                 * em.domains.film_indicator * E_unit, V1, "flexo_field")
+    for vector in (field, flexo):  # odd components vanish on mirror planes; one-sided
+        _zero_normal_on_symmetry_planes(vector, stack)  # cell averages there miss that
 
     # Axis: the whole film depth, densely; the DESIGN averages over a/4 ≤ −z ≤ a.
     depth = np.linspace(0.0, thickness, 4 * PROFILE_SAMPLES)
@@ -363,6 +366,16 @@ def electric_outputs(stack: StackMesh, em: coupled.ElectromechanicalSolution, co
         "flexo_f44_V": config.material.f44, "electric_bc": config.physics.electric_bc,
         "tip_bias_V": config.tip.bias,
     }
+
+
+def _zero_normal_on_symmetry_planes(vector: dolfinx.fem.Function, stack: StackMesh) -> None:
+    """Set the normal component of a recovered vector field to 0 on the symmetry planes."""
+    fdim = stack.msh.topology.dim - 1
+    for name, component in ((names.SYMMETRY_X, 0), (names.SYMMETRY_Y, 1)):
+        if name in stack.groups:
+            sub = vector.function_space.sub(component)
+            dofs = dolfinx.fem.locate_dofs_topological(sub, fdim, stack.facets(name))
+            vector.x.array[dofs] = 0.0
 
 
 def _film_nodal_values(em: coupled.ElectromechanicalSolution, scales: Scales) -> dict:
@@ -457,6 +470,11 @@ def run(comm: MPI.Comm, config: Config, outdir: pathlib.Path) -> dict:
                       error, outdir)
             raise
         physics_solved += ["polarization", "electrostatics"]
+        history = em.stats.pop("tdgl_history", None)
+        if history is not None:
+            io.write_csv(outdir / "tdgl_history.csv", {
+                "t_s": history.times, "dt_s": history.steps,
+                "max_abs_P_C_per_m2": history.max_abs_P, "relative_change": history.change}, comm)
         mechanical |= em.stats | electric_outputs(stack, em, config, scales, outdir,
                                                   mechanical["contact_radius_m"] / scales.length)
     summary |= {"physics_solved": physics_solved, "time_solve_s": time.perf_counter() - solve_start}
