@@ -382,7 +382,7 @@ class RelaxationHistory:
 
     times: list
     steps: list
-    max_abs_P: list
+    max_abs_P: list  # noqa: N815 — P is the physics symbol
     change: list
     t_quasi_steady: float | None
     last_report: solvers.NonlinearReport

@@ -506,7 +506,8 @@ def _resolve(config: Config, given: dict, errors: list[str]) -> Config:
         errors.append("[solve] mode = 'transient': the time-dependent solve relaxes the "
                       "polarisation (TDGL), which needs [physics] flexoelectric = true or a "
                       "[tip] bias")
-    if config.solve.t_end is not None and config.solve.dt is not None and config.solve.dt > config.solve.t_end:
+    t_end, dt = config.solve.t_end, config.solve.dt
+    if t_end is not None and dt is not None and dt > t_end:
         errors.append(f"[solve] dt = {config.solve.dt!r}: must not exceed t_end = {config.solve.t_end!r}")
     return dataclasses.replace(config, material=material, tip=tip)
 
