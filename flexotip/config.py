@@ -58,8 +58,11 @@ FILM_THICKNESS = 120 * LATTICE_CONSTANT
 PAPER_FORCE = 4.0e-6
 PAPER_SPHERE_CONTACT_RADIUS = 8.0e-9
 PAPER_BLUNT_CONTACT_RADIUS = 15.0e-9
-FLEXO_DEFAULTS = (0.1, -2.65, -1.22)
-"""Provisional (f11, f12, f44), V, in the convention of fem/electromechanics.py."""
+FLEXO_DEFAULTS = (0.0489, -1.296, -0.597)
+"""(f11, f12, f44), V, in the convention of fem/electromechanics.py: the ratios
+0.1 : −2.65 : −1.22 (μ of Zubko et al. 2007/2008 as recalled, f = −μ/(ε0·χ); unverified)
+scaled by 0.489 so that P_axis_max = 0.04 C/m² at the paper's sphere
+(studies/calibrate_flexo.py; quarter default domain, 0.34 nm edge cells, P1)."""
 STO_ELASTICITY = CubicElasticity(3.36e11, 1.07e11, 1.27e11)
 DEFAULT_SPHERE_RADIUS = round(hertz_tip_radius(
     PAPER_FORCE, PAPER_SPHERE_CONTACT_RADIUS, contact_modulus(STO_ELASTICITY)), 11)
