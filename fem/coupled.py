@@ -492,6 +492,29 @@ def film_domains(stack: StackMesh) -> electromechanics.Domains:
         film_indicator=indicator)
 
 
+def _block_preconditioner(unknowns, residuals, stiffness, constants, domains,
+                          susceptibility: float) -> list[list]:
+    """Block-diagonal SPD preconditioner forms diag(K_u, A_PP, ε0·(κ_b + χ)·K_φ).
+
+    K_u is the elastic stiffness, A_PP the exact polarisation block of the Jacobian, and
+    the potential block the paraelectric approximation of the magnitude of its Schur
+    complement (see :data:`flexotip.fem.solvers.ELECTROMECHANICS_BLOCK`).
+    """
+    P = unknowns[1]
+    V_u, V_P, V_phi = (w.function_space for w in unknowns)
+    du, dphi = ufl.TrialFunction(V_u), ufl.TrialFunction(V_phi)
+    v, psi = ufl.TestFunction(V_u), ufl.TestFunction(V_phi)
+    K_u = mechanics.elastic_form(du, v, stiffness)
+    A_PP = ufl.derivative(residuals[1], P, ufl.TrialFunction(V_P))
+    permittivity = constants.permittivity + susceptibility * constants.vacuum_permittivity
+    K_phi = permittivity * ufl.inner(ufl.grad(dphi), ufl.grad(psi)) * domains.dx_film
+    if domains.dx_air is not None:
+        K_phi += constants.vacuum_permittivity * ufl.inner(ufl.grad(dphi), ufl.grad(psi)) * domains.dx_air
+    if domains.dx_rest is not None:  # keep the pinned substrate dofs in the pattern
+        K_phi += constants.zero * dphi * psi * domains.dx_rest
+    return [[K_u, None, None], [None, A_PP, None], [None, None, K_phi]]
+
+
 def tip_facets(stack: StackMesh, radius: float) -> np.ndarray:
     """Facets of the film top within ``radius`` (length scale) of the tip axis: the contact."""
     msh = stack.msh
@@ -554,9 +577,14 @@ def solve_electromechanics(stack: StackMesh, config: Config, scales: Scales,
     bcs = (mechanical_bcs(V_u, stack) + polarization_bcs(V_P, stack, domains.dx_film)
            + potential_bcs(V_phi, stack, dielectric, config.physics.electric_bc, tip_potential,
                            tip_facets(stack, contact_radius)))
-    options = solvers.petsc_options(solvers.ELECTROMECHANICS, _user_options(config, "em"))
+    block = config.solve.electromechanics_solver == "block"
+    defaults = solvers.ELECTROMECHANICS_BLOCK if block else solvers.ELECTROMECHANICS
+    options = solvers.petsc_options(defaults, _user_options(config, "em"))
+    preconditioner = _block_preconditioner(unknowns, residuals, tip.stiffness, constants, domains,
+                                           material.susceptibility) if block else None
     solver = solvers.NonlinearSolver(residuals, unknowns, bcs, prefix=solvers.ELECTROMECHANICS_PREFIX,
-                                     options=options)
+                                     options=options, preconditioner=preconditioner,
+                                     split_names=["u", "P", "phi"] if block else None)
     log.info("solving electromechanics: %d dofs (u %d, P %d, φ %d), P%d, %s Landau, "
              "electrostriction %s, electric BC %s", solver.n_dofs,
              3 * V_u.dofmap.index_map.size_global, 3 * V_P.dofmap.index_map.size_global,

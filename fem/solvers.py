@@ -85,6 +85,57 @@ of the scaled residual) and step (1e-12) tolerances end the iteration at the rou
 (~1e-12) when a TDGL step starts close to its solution."""
 
 
+ELECTROMECHANICS_BLOCK = {
+    **NEWTON,
+    "snes_linesearch_type": "bt",
+    "snes_rtol": 1.0e-10,
+    "snes_atol": 1.0e-9,
+    "snes_stol": 1.0e-12,
+    "snes_max_it": 30,
+    "ksp_type": "minres",
+    "ksp_rtol": 1.0e-10,
+    "ksp_max_it": 2000,
+    "ksp_error_if_not_converged": True,
+    "pc_type": "fieldsplit",
+    "pc_fieldsplit_type": "additive",
+    "fieldsplit_u_ksp_type": "preonly",
+    "fieldsplit_u_pc_type": "gamg",
+    "fieldsplit_u_pc_gamg_threshold": 0.01,
+    "fieldsplit_u_mg_levels_ksp_type": "chebyshev",
+    "fieldsplit_u_mg_levels_pc_type": "jacobi",
+    "fieldsplit_u_mg_levels_esteig_ksp_type": "cg",
+    "fieldsplit_P_ksp_type": "preonly",
+    "fieldsplit_P_pc_type": "jacobi",
+    "fieldsplit_phi_ksp_type": "preonly",
+    "fieldsplit_phi_pc_type": "gamg",
+    "fieldsplit_phi_mg_levels_ksp_type": "chebyshev",
+    "fieldsplit_phi_mg_levels_pc_type": "jacobi",
+    "fieldsplit_phi_mg_levels_esteig_ksp_type": "cg",
+}
+"""MINRES on the symmetric indefinite (u, P, φ) system with a block-diagonal SPD
+preconditioner diag(K_u, A_PP, ε0·(κ_b + χ)·K_φ): GAMG (rigid-body near-nullspace) on the
+elastic block, Jacobi on the polarisation block (mass-like: 2α1·M + G·K), GAMG on the
+potential block. The last approximates the Schur complement −ε0·κ_b·K_φ − B·A_PP⁻¹·Bᵀ of the
+potential, ≈ −ε0·(κ_b + χ)·K_φ for a paraelectric (P ≈ ε0·χ·E), with the sign flipped so
+that the preconditioner is positive definite, as MINRES needs."""
+
+
+def block_index_sets(spaces: list[dolfinx.fem.FunctionSpace]) -> list[PETSc.IS]:
+    """Global index sets of each space's owned dofs in a monolithic ``mpi``-kind block system.
+
+    DOLFINx numbers such a system rank by rank, and within a rank field by field. The sets
+    live on the mesh's communicator: PCFIELDSPLIT extracts parallel submatrices with them.
+    """
+    maps = [(V.dofmap.index_map, V.dofmap.index_map_bs) for V in spaces]
+    offset = sum(im.local_range[0] * bs for im, bs in maps)
+    sets = []
+    for im, bs in maps:
+        size = im.size_local * bs
+        sets.append(PETSc.IS().createStride(size, offset, 1, comm=spaces[0].mesh.comm))
+        offset += size
+    return sets
+
+
 def petsc_options(defaults: dict, overrides: dict | None = None) -> dict:
     """A copy of ``defaults`` overlaid with ``overrides`` (the user's options win)."""
     return {**defaults, **(overrides or {})}
@@ -282,13 +333,25 @@ class NonlinearSolver:
     def __init__(self, F: ufl.Form | list[ufl.Form],
                  uh: dolfinx.fem.Function | list[dolfinx.fem.Function],
                  bcs: list[dolfinx.fem.DirichletBC], *, prefix: str, options: dict,
-                 near_nullspace: bool = False):
+                 near_nullspace: bool = False, preconditioner: list[list] | None = None,
+                 split_names: list[str] | None = None):
         self.prefix, self.options = prefix, options
         blocked = isinstance(F, list | tuple)
         self.problem = dolfinx.fem.petsc.NonlinearProblem(
-            F, uh, bcs=bcs, petsc_options_prefix=prefix, kind="mpi" if blocked else None)
+            F, uh, bcs=bcs, petsc_options_prefix=prefix, kind="mpi" if blocked else None,
+            P=preconditioner)
         if near_nullspace and not blocked:
             self.problem.A.setNearNullSpace(rigid_body_modes(uh.function_space))
+        if split_names is not None:
+            # Named fields for PCFIELDSPLIT; the first (the displacement) carries the
+            # rigid-body modes for its GAMG, composed with its index set.
+            spaces = [w.function_space for w in uh]
+            self._index_sets = block_index_sets(spaces)
+            self._index_sets[0].compose("nearnullspace", rigid_body_modes(spaces[0]))
+            pc = self.problem.solver.getKSP().getPC()
+            if options.get("pc_type") == "fieldsplit":
+                pc.setType("fieldsplit")
+                pc.setFieldSplitIS(*zip(split_names, self._index_sets, strict=True))
         self.n_dofs = self.problem.A.getSize()[0]
         self.newton_iterations = 0
         self.linear_iterations = 0
@@ -329,7 +392,7 @@ class NonlinearSolver:
                 self.problem.solve()
             except PETSc.Error as error:
                 raise SolverError(self.name, self._failure_reason(error),
-                                  snes.getIterationNumber()) from None
+                                  snes.getIterationNumber()) from error
             finally:
                 snes.cancelMonitor()
         reason = snes.getConvergedReason()

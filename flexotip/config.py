@@ -206,6 +206,9 @@ class SolveConfig:
                                low=0.0, open_low=True)
     dt: float | None = _key(None, "first time step (transient; default: a tenth of the TDGL "
                             "relaxation time), then adaptive", "s", low=0.0, open_low=True)
+    electromechanics_solver: str = _key(
+        "direct", "linear solver of the (u, P, φ) Newton steps: MUMPS, or MINRES with a "
+        "block-diagonal preconditioner (GAMG on u and φ, Jacobi on P)", choices=("direct", "block"))
     tdgl_kinetic_coefficient: float = _key(
         2.7e3, "kinetic coefficient L of the TDGL ∂P/∂t = −L·δF/δP (chosen: relaxation time "
         "1/(2·α1·L) = 1 ps at 300 K; the paper's is unknown)", "C/(V·m·s)", low=0.0, open_low=True)
