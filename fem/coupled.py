@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+import time
 from collections.abc import Callable
 
 from mpi4py import MPI
@@ -591,6 +592,7 @@ def solve_electromechanics(stack: StackMesh, config: Config, scales: Scales,
              V_phi.dofmap.index_map.size_global, degree, material.landau,
              "on" if material.electrostriction else "off", config.physics.electric_bc)
     stats = {}
+    start = time.perf_counter()
     if config.solve.mode == "transient":
         solve = config.solve
         mobility = solve.tdgl_kinetic_coefficient
@@ -606,7 +608,7 @@ def solve_electromechanics(stack: StackMesh, config: Config, scales: Scales,
         report = solver.solve()
     stats |= {"em_n_dofs": solver.n_dofs, "em_newton_iterations": solver.newton_iterations,
              "em_linear_iterations": solver.linear_iterations, "em_reason": report.reason,
-             "time_em_s": report.time_s,
+             "time_em_s": time.perf_counter() - start,
              "n_dofs_displacement": 3 * V_u.dofmap.index_map.size_global,
              "n_dofs_polarization": 3 * V_P.dofmap.index_map.size_global,
              "n_dofs_potential": V_phi.dofmap.index_map.size_global}
