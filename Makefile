@@ -25,6 +25,8 @@ test-parallel: $(STAMP)
 
 benchmark: $(STAMP)
 	$(MPIEXEC) -n $(NP) $(VENV)/bin/python benchmarks/elastic_tip.py
+	$(MPIEXEC) -n $(NP) $(VENV)/bin/python benchmarks/contact_tip.py
+	$(MPIEXEC) -n $(NP) $(VENV)/bin/python benchmarks/electromechanics.py
 
 lint: $(STAMP)
 	$(VENV)/bin/python -m pip install --quiet ruff
