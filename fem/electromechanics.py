@@ -134,11 +134,6 @@ class Electromechanics:
         """χ = 1/(2·ε0·α1) of the linear paraelectric (305.8 for STO at 300 K)."""
         return 1.0 / (2 * EPSILON_0 * self.alpha1)
 
-    @property
-    def nonlinear(self) -> bool:
-        """Whether the equations are nonlinear in P (full Landau or electrostriction)."""
-        return self.landau == "full" or self.electrostriction
-
 
 class ScaledConstants:
     """The constants of :class:`Electromechanics` as dolfinx Constants in scaled units.
@@ -289,21 +284,6 @@ def free_energy(u, P, phi, stiffness: dolfinx.fem.Constant, c: ScaledConstants,
     if flexoelectric:
         energy += flexo_energy(u, P, c, domains)
     return energy
-
-
-def stress(u, P, stiffness: dolfinx.fem.Constant, c: ScaledConstants) -> ufl.core.expr.Expr:
-    """Film stress σ = C:(ε − ε⁰) − f:∇P (stress scale), with (f:∇P)_ij = f_ijkl·∂_l P_k."""
-    from flexotip.fem.kinematics import from_voigt
-
-    eps = strain(u)
-    if c.electrostriction:
-        eps = eps - eigenstrain(P, c)
-    elastic = from_voigt(ufl.dot(stiffness, to_voigt(eps, engineering_shear=True)))
-    g = ufl.sym(ufl.grad(P))  # f_ijkl ∂_l P_k is symmetric in (ij) and in (kl)
-    anisotropy = c.f11 - c.f12 - 2 * c.f44
-    diagonal = ufl.as_matrix([[g[0, 0], 0, 0], [0, g[1, 1], 0], [0, 0, g[2, 2]]])
-    converse = c.f12 * ufl.tr(g) * ufl.Identity(3) + 2 * c.f44 * g + anisotropy * diagonal
-    return elastic - converse
 
 
 def cubic_tensor(f11: float, f12: float, f44: float) -> np.ndarray:

@@ -118,6 +118,31 @@ class PointEvaluator:
         return values
 
 
+def largest_nodal_norm(function: dolfinx.fem.Function, degree: int) -> tuple[float, np.ndarray]:
+    """Largest |f| over the nodes of a vector field, and where (every rank gets both).
+
+    The field is read at the nodes of Lagrange of ``degree``; a field in another space of
+    the same mesh (e.g. bubble-enriched, whose bubble coefficients are not point values)
+    is interpolated there first.
+
+    Returns:
+        (largest magnitude, coordinates of that node in the mesh unit).
+    """
+    V = function.function_space
+    lagrange = dolfinx.fem.functionspace(V.mesh, ("Lagrange", degree, V.value_shape))
+    if V.dofmap.index_map.size_global != lagrange.dofmap.index_map.size_global:
+        nodal = dolfinx.fem.Function(lagrange)
+        nodal.interpolate(function)
+        V, function = lagrange, nodal
+    bs = V.dofmap.index_map_bs
+    n = V.dofmap.index_map.size_local
+    magnitude = np.linalg.norm(function.x.array[: bs * n].reshape(n, bs), axis=1)
+    comm = V.mesh.comm
+    value, owner = comm.allreduce((float(magnitude.max()) if n else -1.0, comm.rank), op=MPI.MAXLOC)
+    where = V.tabulate_dof_coordinates()[int(np.argmax(magnitude))] if comm.rank == owner else None
+    return value, comm.bcast(where, root=owner)
+
+
 def max_shear(stress_tensors: np.ndarray) -> np.ndarray:
     """Maximum shear stress (σ_max - σ_min)/2 of symmetric 3×3 tensors, shape (n, 9)."""
     principal = np.linalg.eigvalsh(stress_tensors.reshape(-1, 3, 3))

@@ -338,7 +338,7 @@ def electric_outputs(stack: StackMesh, em: coupled.ElectromechanicalSolution, co
     weights = rr.ravel() * np.isfinite(Ez_ring)
     Ez_edge = float(np.nansum(Ez_ring * weights) / weights.sum())
 
-    film_nodes = _film_nodal_values(em, scales)
+    film_nodes = _film_nodal_values(em, scales, config.mesh.degree)
     io.write_csv(outdir / "axis_electric.csv", {
         "depth_m": depth * L, "P_x_C_per_m2": P_axis[:, 0], "P_y_C_per_m2": P_axis[:, 1],
         "P_z_C_per_m2": P_axis[:, 2], "phi_V": phi_axis, "E_x_V_per_m": E_axis[:, 0],
@@ -378,20 +378,14 @@ def _zero_normal_on_symmetry_planes(vector: dolfinx.fem.Function, stack: StackMe
             vector.x.array[dofs] = 0.0
 
 
-def _film_nodal_values(em: coupled.ElectromechanicalSolution, scales: Scales) -> dict:
-    """Largest |P| (and where) and the extremes of φ over the nodes, on every rank."""
+def _film_nodal_values(em: coupled.ElectromechanicalSolution, scales: Scales, degree: int) -> dict:
+    """Largest nodal |P| (and where) and the extremes of φ over the nodes, on every rank."""
     comm = em.P.function_space.mesh.comm
-    V = em.P.function_space
-    n = V.dofmap.index_map.size_local
-    P = em.P.x.array[: 3 * n].reshape(n, 3) * scales.polarization
-    magnitude = np.linalg.norm(P, axis=1)
-    local = (float(magnitude.max()), comm.rank) if n else (-1.0, comm.rank)
-    value, owner = comm.allreduce(local, op=MPI.MAXLOC)
-    position = V.tabulate_dof_coordinates()[int(np.argmax(magnitude))] if comm.rank == owner else None
-    position = comm.bcast(position, root=owner)
+    value, position = postprocess.largest_nodal_norm(em.P, degree)
     m = em.phi.function_space.dofmap.index_map.size_local
     phi = em.phi.x.array[:m] * scales.potential
-    return {"max_abs_P": value, "max_abs_P_position": [float(c) * scales.length for c in position],
+    return {"max_abs_P": value * scales.polarization,
+            "max_abs_P_position": [float(c) * scales.length for c in position],
             "phi_min": comm.allreduce(float(phi.min()) if m else np.inf, op=MPI.MIN),
             "phi_max": comm.allreduce(float(phi.max()) if m else -np.inf, op=MPI.MAX)}
 
