@@ -58,7 +58,6 @@ This module builds forms only; solving is :mod:`flexotip.fem.solvers`.
 from __future__ import annotations
 
 import dataclasses
-import math
 
 import basix.ufl
 import dolfinx.fem
@@ -78,11 +77,6 @@ def polarization_element(degree: int, bubbles: bool = False, cell: str = "tetrah
     enriched = basix.ufl.enriched_element([basix.ufl.element("Lagrange", cell, degree),
                                            basix.ufl.element("Bubble", cell, degree + 3)])
     return basix.ufl.blocked_element(enriched, shape=(3,))
-
-
-def barrett_alpha1(temperature: float) -> float:
-    """Landau α1 of SrTiO3 (J·m/C²): 4.05e7·[coth(54/T) − coth(54/30)] (Li et al. 2006)."""
-    return 4.05e7 * (1 / math.tanh(54 / temperature) - 1 / math.tanh(54 / 30))
 
 
 @dataclasses.dataclass(frozen=True)

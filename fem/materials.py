@@ -67,6 +67,11 @@ class CubicElasticity:
         return None
 
 
+def barrett_alpha1(temperature: float) -> float:
+    """Landau α1 of SrTiO3 (J·m/C²): 4.05e7·[coth(54/T) − coth(54/30)] (Li et al. 2006)."""
+    return 4.05e7 * (1 / math.tanh(54 / temperature) - 1 / math.tanh(54 / 30))
+
+
 def is_isotropic(elasticity: CubicElasticity) -> bool:
     """True when the cubic constants describe an isotropic solid (Zener ratio 1)."""
     return math.isclose(2 * elasticity.c44, elasticity.c11 - elasticity.c12, rel_tol=1e-12)

@@ -26,6 +26,7 @@ import typing
 
 from flexotip.fem.materials import (
     CubicElasticity,
+    barrett_alpha1,
     contact_modulus,
     hertz_contact_radius,
     hertz_tip_radius,
@@ -409,9 +410,7 @@ def _resolve(config: Config, given: dict, errors: list[str]) -> Config:
             errors.append(f"[material] c11 = {material.c11:g}, c12 = {material.c12:g}, "
                           f"c44 = {material.c44:g}: not positive definite ({problem})")
     if material.alpha1 is None:
-        T = material.temperature
-        alpha1 = 4.05e7 * (1 / math.tanh(54 / T) - 1 / math.tanh(54 / 30))
-        material = dataclasses.replace(material, alpha1=alpha1)
+        material = dataclasses.replace(material, alpha1=barrett_alpha1(material.temperature))
 
     if config.physics.flexoelectric and not errors:
         from flexotip.fem.electromechanics import Electromechanics, short_wavelength_stability

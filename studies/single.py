@@ -361,7 +361,7 @@ def electric_outputs(stack: StackMesh, em: coupled.ElectromechanicalSolution, co
         "Ex_line_min_V_per_m": float(E_line[extremum, 0]),
         "Ex_line_min_radius_m": float(radius[extremum] * L),
         "phi_min_V": film_nodes["phi_min"], "phi_max_V": film_nodes["phi_max"],
-        "susceptibility": 1.0 / (2 * 8.8541878128e-12 * config.material.alpha1),
+        "susceptibility": coupled.electromechanical_material(config).susceptibility,
         "flexo_f11_V": config.material.f11, "flexo_f12_V": config.material.f12,
         "flexo_f44_V": config.material.f44, "electric_bc": config.physics.electric_bc,
         "tip_bias_V": config.tip.bias,
@@ -441,12 +441,7 @@ def run(comm: MPI.Comm, config: Config, outdir: pathlib.Path) -> dict:
             stack, solution, remeshed = _check_band(comm, stack, solution, config, scales, outdir)
             summary |= mesh_summary(stack, scales) | {"remeshed": remeshed}
     except (solvers.SolverError, ApproachNotFoundError) as error:
-        failure = {"failed_solver": getattr(error, "solver", "force control"),
-                   "failure_reason": getattr(error, "reason", str(error)),
-                   "failure_iterations": getattr(error, "iterations", None)}
-        summary |= {"status": "failed", **failure, "time_total_s": time.perf_counter() - start}
-        io.write_summary(outdir / "summary.json", summary, comm)
-        log.error("%s; partial results (config, mesh, log, summary) are in %s", error, outdir)
+        _write_failure(comm, summary, error, start, outdir, "config, mesh, log, summary")
         raise
     physics_solved = ["mechanics"]
     mechanical = elastic_outputs(stack, solution, config, scales, outdir)
@@ -455,13 +450,9 @@ def run(comm: MPI.Comm, config: Config, outdir: pathlib.Path) -> dict:
             em = coupled.solve_electromechanics(stack, config, scales, solution,
                                                 mechanical["contact_radius_m"] / scales.length)
         except solvers.SolverError as error:
-            summary |= mechanical | {"status": "failed", "failed_solver": error.solver,
-                                     "failure_reason": error.reason,
-                                     "failure_iterations": error.iterations,
-                                     "time_total_s": time.perf_counter() - start}
-            io.write_summary(outdir / "summary.json", summary, comm)
-            log.error("%s; partial results (mechanics fields and profiles, summary) are in %s",
-                      error, outdir)
+            summary |= mechanical
+            _write_failure(comm, summary, error, start, outdir,
+                           "mechanics fields and profiles, summary")
             raise
         physics_solved += ["polarization", "electrostatics"]
         history = em.stats.pop("tdgl_history", None)
@@ -480,6 +471,18 @@ def run(comm: MPI.Comm, config: Config, outdir: pathlib.Path) -> dict:
              "results in %s", summary["time_total_s"], summary["axis_displacement_m"],
              summary["max_shear_stress_Pa"], summary["max_shear_depth_m"], outdir)
     return summary
+
+
+def _write_failure(comm, summary: dict, error: Exception, start: float, outdir: pathlib.Path,
+                   partial: str) -> None:
+    """Write summary.json with status "failed", the solver and its reason; log where the rest is."""
+    summary |= {"status": "failed",
+                "failed_solver": getattr(error, "solver", "force control"),
+                "failure_reason": getattr(error, "reason", str(error)),
+                "failure_iterations": getattr(error, "iterations", None),
+                "time_total_s": time.perf_counter() - start}
+    io.write_summary(outdir / "summary.json", summary, comm)
+    log.error("%s; partial results (%s) are in %s", error, partial, outdir)
 
 
 def _check_band(comm, stack, solution, config, scales, outdir):

@@ -28,12 +28,12 @@ import ufl
 from conftest import read_csv, run_case
 
 from flexotip.fem import electromechanics, mechanics, solvers
-from flexotip.fem.materials import CubicElasticity
+from flexotip.fem.materials import CubicElasticity, barrett_alpha1
 from flexotip.fem.postprocess import PointEvaluator
 from flexotip.units import EPSILON_0, Scales
 
 STO = CubicElasticity(3.36e11, 1.07e11, 1.27e11)
-ALPHA1 = electromechanics.barrett_alpha1(300.0)
+ALPHA1 = barrett_alpha1(300.0)
 SLAB_THICKNESS = 10.0  # nm
 STRAIN_GRADIENT = 2.0e6  # 1/m, ∂ε_zz/∂z
 

@@ -46,7 +46,7 @@ import ufl
 from ufl.algorithms import expand_derivatives
 
 from flexotip.fem import electromechanics, mechanics, solvers
-from flexotip.fem.materials import CubicElasticity
+from flexotip.fem.materials import CubicElasticity, barrett_alpha1
 from flexotip.fem.postprocess import assemble_scalar
 from flexotip.units import Scales
 
@@ -64,7 +64,7 @@ PREFIX = "flexotip_mms_"
 
 def material() -> electromechanics.Electromechanics:
     return electromechanics.Electromechanics(
-        alpha1=electromechanics.barrett_alpha1(300.0), f11=FLEXO[0], f12=FLEXO[1], f44=FLEXO[2],
+        alpha1=barrett_alpha1(300.0), f11=FLEXO[0], f12=FLEXO[1], f44=FLEXO[2],
         G11=GRADIENT[0], G12=GRADIENT[1], G44=GRADIENT[2], eps_background=10.0, landau="full",
         flexoelectric=True, electrostriction=True)
 
