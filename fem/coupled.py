@@ -15,14 +15,16 @@ import math
 import time
 from collections.abc import Callable
 
+from mpi4py import MPI
+
 import dolfinx.fem
 import dolfinx.mesh
 import numpy as np
 import ufl
 
 from flexotip.config import Config
-from flexotip.fem import electromechanics, mechanics, solvers
-from flexotip.fem.bcs import mechanical_bcs, polarization_bcs, potential_bcs
+from flexotip.fem import electromechanics, mechanics, solvers, vacancies
+from flexotip.fem.bcs import dofs_outside, mechanical_bcs, polarization_bcs, potential_bcs
 from flexotip.fem.contact import NitscheContact, contact_residual, find_approach
 from flexotip.fem.loads import TipPressure
 from flexotip.fem.postprocess import (
@@ -359,6 +361,8 @@ class ElectromechanicalSolution:
         stiffness: Scaled Voigt stiffness Constant.
         domains: Integration domains of the energy.
         stats: Solver statistics for summary.json.
+        solver: The Newton solver, to update the state after its data (the space
+            charge) changed.
     """
 
     u: dolfinx.fem.Function
@@ -368,6 +372,7 @@ class ElectromechanicalSolution:
     stiffness: dolfinx.fem.Constant
     domains: electromechanics.Domains
     stats: dict
+    solver: solvers.NonlinearSolver | None = None
 
 
 @dataclasses.dataclass
@@ -528,7 +533,8 @@ def tip_facets(stack: StackMesh, radius: float) -> np.ndarray:
 
 
 def solve_electromechanics(stack: StackMesh, config: Config, scales: Scales,
-                           tip: TipLoadSolution, contact_radius: float) -> ElectromechanicalSolution:
+                           tip: TipLoadSolution, contact_radius: float,
+                           space_charge: Callable | None = None) -> ElectromechanicalSolution:
     """Steady (u, P, φ): the stationary point of the free energy under the tip load.
 
     The tip load is the pressure of ``tip`` (prescribed Hertz/Sneddon, or the solved
@@ -543,6 +549,9 @@ def solve_electromechanics(stack: StackMesh, config: Config, scales: Scales,
         scales: Unit scales.
         tip: The solved tip load (its pressure is the mechanical load).
         contact_radius: Radius (length scale) of the disc held at the tip's potential.
+        space_charge: ρ(φ), the film's space charge (charge-density scale) as a UFL
+            expression of the potential (the vacancies'), or None; integrated with the
+            vacancies' quadrature degree.
 
     Raises:
         solvers.SolverError: If Newton (or MUMPS) fails, with PETSc's reason.
@@ -572,6 +581,9 @@ def solve_electromechanics(stack: StackMesh, config: Config, scales: Scales,
     unknowns = [u, P, phi]
     residuals = [ufl.derivative(energy, w, ufl.TestFunction(w.function_space)) for w in unknowns]
     residuals[1] += drag * ufl.inner(P - P_previous, ufl.TestFunction(V_P)) * domains.dx_film
+    if space_charge is not None:  # +ρ·ψ, the derivative of ∫G(φ) with G' = ρ
+        dx_charge = domains.dx_film(metadata={"quadrature_degree": vacancies.quadrature_degree(degree)})
+        residuals[2] += space_charge(phi) * ufl.TestFunction(V_phi) * dx_charge
 
     dielectric = domains.dx_film if domains.dx_air is None else domains.dx_film + domains.dx_air
     tip_potential = dolfinx.fem.Constant(msh, dolfinx.default_scalar_type(config.tip.bias / scales.potential))
@@ -612,4 +624,265 @@ def solve_electromechanics(stack: StackMesh, config: Config, scales: Scales,
              "n_dofs_displacement": 3 * V_u.dofmap.index_map.size_global,
              "n_dofs_polarization": 3 * V_P.dofmap.index_map.size_global,
              "n_dofs_potential": V_phi.dofmap.index_map.size_global}
-    return ElectromechanicalSolution(u, P, phi, constants, tip.stiffness, domains, stats)
+    return ElectromechanicalSolution(u, P, phi, constants, tip.stiffness, domains, stats, solver)
+
+
+def vacancy_material(config: Config) -> vacancies.VacancyMaterial:
+    """The vacancy constants (SI) of a resolved config."""
+    v = config.vacancies
+    return vacancies.VacancyMaterial(c0=v.c0, diffusivity=v.diffusivity, charge=v.charge,
+                                     temperature=config.material.temperature)
+
+
+@dataclasses.dataclass
+class VacancyHistory:
+    """Time history of the vacancy transient (SI; densities relative to c0).
+
+    Attributes:
+        times: Time after each accepted step, s.
+        steps: Accepted step sizes, s.
+        total_change: ∫c/∫c(t = 0) − 1 after each step.
+        c_min: Smallest nodal c/c0 after each step.
+        c_max: Largest nodal c/c0 after each step.
+        change: max|c − c_old|/max c of each step.
+        error: The step's error estimate, max|ln c − predictor|·Δt/(Δt + Δt_old).
+        newton: Newton iterations of each step.
+        rejected: Steps rejected (error or Newton failure).
+        observed: What the ``observe`` callback returned after each step.
+        t_quasi_steady: Time at which the change first fell below the tolerance, s.
+    """
+
+    times: list = dataclasses.field(default_factory=list)
+    steps: list = dataclasses.field(default_factory=list)
+    total_change: list = dataclasses.field(default_factory=list)
+    c_min: list = dataclasses.field(default_factory=list)
+    c_max: list = dataclasses.field(default_factory=list)
+    change: list = dataclasses.field(default_factory=list)
+    error: list = dataclasses.field(default_factory=list)
+    newton: list = dataclasses.field(default_factory=list)
+    rejected: int = 0
+    observed: list = dataclasses.field(default_factory=list)
+    t_quasi_steady: float | None = None
+
+
+@dataclasses.dataclass
+class VacancySolution:
+    """The vacancy density in the film (scaled units inside, c/c0 = exp(w)).
+
+    Attributes:
+        w: ln(c/c0) on the potential's Lagrange space; 0 off the film.
+        material: Vacancy constants (SI).
+        dx: Film measure with the vacancies' quadrature degree.
+        film_dofs: Owned dofs of w in the film.
+        outside: Local dofs (owned and ghost) off the film, which carry no vacancies.
+        total_initial: ∫c/c0 dx at t = 0 (length scale cubed).
+        total_final: ∫c/c0 dx at the end.
+        history: The transient's history, None for a steady solve.
+        stats: Solver statistics for summary.json.
+    """
+
+    w: dolfinx.fem.Function
+    material: vacancies.VacancyMaterial
+    dx: ufl.Measure
+    film_dofs: np.ndarray
+    outside: np.ndarray
+    total_initial: float
+    total_final: float
+    history: VacancyHistory | None
+    stats: dict
+
+
+def _owned_max(values: np.ndarray, comm) -> float:
+    return comm.allreduce(float(np.max(values)) if values.size else -np.inf, op=MPI.MAX)
+
+
+def _owned_min(values: np.ndarray, comm) -> float:
+    return comm.allreduce(float(np.min(values)) if values.size else np.inf, op=MPI.MIN)
+
+
+def solve_with_vacancies(stack: StackMesh, config: Config, scales: Scales, tip: TipLoadSolution,
+                         contact_radius: float, observe: Callable | None = None
+                         ) -> tuple[ElectromechanicalSolution, VacancySolution]:
+    """(u, P, φ) and the oxygen vacancies, with the vacancy space charge in Gauss's law.
+
+    ρ = z·e·(c − c0): the initial uniform density is neutral (c0 is the compensating
+    background).
+
+    * ``mode = "steady"``, blocking film: the Poisson–Boltzmann problem. c = c0·exp(λ − φ/V_T)
+      is put in Gauss's law and Newton solves (u, P, φ) for a fixed λ; λ is then updated to
+      restore the total, λ += ln(N0/N(λ)), and (u, P, φ) re-solved by a linearised step, until
+      λ changes by less than 1e-13 (three or four rounds: λ_D ≫ film, the feedback is weak).
+      w = λ − φ/V_T is the discrete steady state of the transient scheme (see
+      :mod:`flexotip.fem.vacancies`).
+    * ``mode = "steady"``, fixed surface: the steady Nernst–Planck equations with c = c0 on
+      the film top, alternated with the linearised (u, P, φ) update until w settles.
+    * ``mode = "transient"``: backward-Euler Nernst–Planck steps from c = c0 in the current
+      φ, each followed by the linearised (u, P, φ) update with the new space charge (φ lags
+      one step). P is quasi-static in this loop: its TDGL relaxation (ps) has run before,
+      and Δt ≫ 1 ps makes its backward-Euler step the steady solve. Δt is adapted to keep
+      the error estimate max|ln c − predictor|·Δt/(Δt + Δt_old) (linear predictor from the
+      last two states) below ``[vacancies] time_tolerance``, growing at most ×2 per step.
+      The run stops at ``t_end``, at quasi-steady (max|Δc| ≤ ``quasi_steady_rtol``·max c per
+      step) or after ``max_steps``.
+
+    Args:
+        stack: The mesh.
+        config: The run's config.
+        scales: Unit scales.
+        tip: The solved tip load.
+        contact_radius: Radius (length scale) of the disc held at the tip's potential.
+        observe: Called as observe(t, w) after each accepted transient step; whatever it
+            returns is kept in the history (e.g. the surface-map extremes).
+
+    Raises:
+        solvers.SolverError: If a Newton solve fails (a transient step only after Δt was
+            cut a million-fold).
+    """
+    msh, comm = stack.msh, stack.msh.comm
+    degree = config.mesh.degree
+    material = vacancy_material(config)
+    settings = config.vacancies
+    V = dolfinx.fem.functionspace(msh, ("Lagrange", degree))  # the potential's space
+    w = dolfinx.fem.Function(V, name="log_density")
+    shift = dolfinx.fem.Constant(msh, dolfinx.default_scalar_type(0.0))
+    thermal_voltage = material.thermal_voltage / scales.potential
+    boltzmann = config.solve.mode == "steady" and settings.surface == "blocking"
+
+    def space_charge(phi):
+        relative = ufl.exp(shift - phi / thermal_voltage) if boltzmann else ufl.exp(w)
+        return material.space_charge(relative, scales)
+
+    em = solve_electromechanics(stack, config, scales, tip, contact_radius, space_charge=space_charge)
+    if not np.array_equal(em.phi.function_space.dofmap.list, V.dofmap.list):
+        raise RuntimeError("the vacancy and potential spaces must share their dof layout")
+    domains = em.domains
+    dx = domains.dx_film(metadata={"quadrature_degree": vacancies.quadrature_degree(degree)})
+    outside = dofs_outside(V, domains.dx_film)
+    owned = V.dofmap.index_map.size_local
+    film_dofs = np.setdiff1d(np.arange(owned, dtype=np.int32), outside)
+    bcs = [dolfinx.fem.dirichletbc(dolfinx.default_scalar_type(0.0), outside, V)]
+    if settings.surface == "fixed":
+        top = np.concatenate([stack.facets(names.FILM_TOP), stack.facets(names.CONTACT)])
+        surface = dolfinx.fem.locate_dofs_topological(V, msh.topology.dim - 1, top)
+        bcs.append(dolfinx.fem.dirichletbc(dolfinx.default_scalar_type(0.0), surface, V))
+    total_form = dolfinx.fem.form(ufl.exp(w) * dx)
+    total_initial = assemble_scalar(dolfinx.fem.form(1.0 * dx))
+    options = _user_options(config, "np")
+    stats: dict = {"vacancy_debye_length_m": material.debye_length(
+        config.material.eps_background + electromechanical_material(config).susceptibility),
+        "vacancy_thermal_voltage_V": material.thermal_voltage}
+    start = time.perf_counter()
+    updates = 0
+
+    def update_electromechanics():
+        nonlocal updates
+        em.solver.update()
+        updates += 1
+
+    history = None
+    if boltzmann:
+        for rounds in range(1, 31):
+            integral = assemble_scalar(dolfinx.fem.form(ufl.exp(shift - em.phi / thermal_voltage) * dx))
+            correction = math.log(total_initial / integral)
+            shift.value += correction
+            log.info("Poisson–Boltzmann round %d: λ = %.15g (change %.3e)", rounds,
+                     float(shift.value), correction)
+            if abs(correction) < 1e-13:
+                break
+            update_electromechanics()
+        else:
+            raise solvers.SolverError("poisson_boltzmann", "λ did not settle in 30 rounds", 30)
+        w.x.array[:] = float(shift.value) - em.phi.x.array / thermal_voltage
+        w.x.array[outside] = 0.0
+        stats |= {"vacancy_solver": "boltzmann", "vacancy_rounds": rounds}
+    else:
+        transport = vacancies.NernstPlanck(w, em.phi, dx, material, scales, bcs, options)
+        if config.solve.mode == "steady":
+            w.x.array[:] = -em.phi.x.array / thermal_voltage  # exact for a uniform top potential
+            w.x.array[outside] = 0.0
+            for rounds in range(1, 31):  # noqa: B007 — the count is reported
+                previous = w.x.array.copy()
+                transport.solve_steady()
+                update_electromechanics()
+                moved = _owned_max(np.abs(w.x.array - previous)[film_dofs], comm)
+                if moved < 1e-10:
+                    break
+            stats |= {"vacancy_solver": "steady", "vacancy_rounds": rounds}
+        else:
+            history = _vacancy_transient(transport, w, film_dofs, settings, config.solve.t_end,
+                                         update_electromechanics, observe, stack, scales, material)
+            stats |= {"vacancy_solver": "transient", "vacancy_steps": len(history.times),
+                      "vacancy_rejected_steps": history.rejected,
+                      "vacancy_t_final_s": history.times[-1] if history.times else 0.0,
+                      "t_quasi_steady_s": history.t_quasi_steady}
+        stats |= {"vacancy_newton_iterations": transport.solver.newton_iterations}
+    stats |= {"vacancy_em_updates": updates, "time_vacancies_s": time.perf_counter() - start}
+    solution = VacancySolution(w, material, dx, film_dofs, outside, total_initial,
+                               assemble_scalar(total_form), history, stats)
+    return em, solution
+
+
+def _vacancy_transient(transport: vacancies.NernstPlanck, w: dolfinx.fem.Function,
+                       film_dofs: np.ndarray, settings, t_end: float | None,
+                       update_electromechanics: Callable, observe: Callable | None,
+                       stack: StackMesh, scales: Scales,
+                       material: vacancies.VacancyMaterial) -> VacancyHistory:
+    """The adaptive backward-Euler loop of :func:`solve_with_vacancies`."""
+    comm = w.function_space.mesh.comm
+    h_min = stack.msh.h(stack.msh.topology.dim, np.arange(
+        stack.msh.topology.index_map(stack.msh.topology.dim).size_local, dtype=np.int32))
+    h_min = _owned_min(h_min, comm) * scales.length
+    dt = settings.first_step or 0.1 * h_min**2 / material.diffusivity
+    tolerance, rtol = settings.time_tolerance, settings.quasi_steady_rtol
+    total_initial = transport.total()
+    history = VacancyHistory()
+    t, dt_old = 0.0, None
+    w_older = None
+    while len(history.times) < settings.max_steps:
+        if t_end is not None:
+            dt = min(dt, t_end - t)
+        w_start = w.x.array.copy()
+        try:
+            report = transport.step(dt)
+        except solvers.SolverError:
+            history.rejected += 1
+            dt /= 4
+            if dt < 1e-6 * (settings.first_step or 0.1 * h_min**2 / material.diffusivity):
+                raise
+            log.warning("vacancies: Newton failed; retrying with Δt = %.3g s", dt)
+            continue
+        new = w.x.array[film_dofs]
+        if w_older is None:
+            error = 0.5 * _owned_max(np.abs(new - w_start[film_dofs]), comm)
+        else:
+            predictor = w_start[film_dofs] + dt / dt_old * (w_start[film_dofs] - w_older)
+            error = _owned_max(np.abs(new - predictor), comm) * dt / (dt + dt_old)
+        if error > tolerance:
+            w.x.array[:] = w_start
+            history.rejected += 1
+            dt *= max(0.2, 0.9 * math.sqrt(tolerance / error))
+            continue
+        update_electromechanics()
+        t += dt
+        c_new, c_start = np.exp(new), np.exp(w_start[film_dofs])
+        c_max = _owned_max(c_new, comm)
+        change = _owned_max(np.abs(c_new - c_start), comm) / c_max
+        for series, value in ((history.times, t), (history.steps, dt),
+                              (history.total_change, transport.total() / total_initial - 1),
+                              (history.c_min, _owned_min(c_new, comm)), (history.c_max, c_max),
+                              (history.change, change), (history.error, error),
+                              (history.newton, report.iterations)):
+            series.append(value)
+        if observe is not None:
+            history.observed.append(observe(t, w))
+        log.info("vacancy step %3d: t = %.4g s, Δt = %.3g s, c/c0 in [%.4g, %.4g], change %.2e, "
+                 "error %.2e", len(history.times), t, dt, history.c_min[-1], c_max, change, error)
+        w_older = w_start[film_dofs]
+        if change <= rtol:
+            history.t_quasi_steady = t
+            break
+        if t_end is not None and t >= t_end * (1 - 1e-12):
+            break
+        dt_old = dt
+        dt *= min(2.0, 0.9 * math.sqrt(tolerance / max(error, 1e-300)))
+    return history

@@ -195,6 +195,14 @@ class VacanciesConfig:
     surface: str = _key("blocking", "film-top condition", choices=("blocking", "fixed"))
     sensing_depth: float = _key(1e-9, "depth over which the surface map averages c/c0", "m",
                                 low=0.0, open_low=True)
+    first_step: float | None = _key(None, "transient: first time step (default: a tenth of the "
+                                    "diffusion time across the smallest cell), then adaptive", "s",
+                                    low=0.0, open_low=True)
+    time_tolerance: float = _key(1e-3, "transient: largest estimated error of ln c per step "
+                                 "(the step size follows it)", low=0.0, high=1.0, open_low=True)
+    quasi_steady_rtol: float = _key(1e-6, "transient: quasi-steady when max|Δc| per step ≤ this "
+                                    "× max c", low=0.0, high=1.0, open_low=True, open_high=True)
+    max_steps: int = _key(1000, "transient: largest number of accepted steps", low=1.0)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -234,12 +242,12 @@ class OutputConfig:
     """[output]: fields written for ParaView."""
 
     fields: list = _key(["displacement", "stress", "strain", "strain_gradient", "contact_pressure",
-                         "polarization", "potential", "electric_field", "flexo_field"],
+                         "polarization", "potential", "electric_field", "flexo_field", "vacancies"],
                         "fields to write (contact_pressure: solved contact only; the electric "
-                        "ones when the electromechanics is solved)",
+                        "ones when the electromechanics is solved; vacancies: c and c/c0)",
                         choices=("displacement", "stress", "strain", "strain_gradient",
                                  "contact_pressure", "polarization", "potential",
-                                 "electric_field", "flexo_field"))
+                                 "electric_field", "flexo_field", "vacancies"))
     format: str = _key("vtx", "field file format (vtx: ADIOS2 .bp; xdmf: HDF5)",
                        choices=("vtx", "xdmf"))
 

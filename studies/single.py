@@ -413,6 +413,128 @@ def _write_electric_fields(em, field, flexo, config: Config, scales: Scales,
     log.info("fields written: %s", ", ".join(p.name for p in paths))
 
 
+SURFACE_MAP_SAMPLES = 129
+"""Grid points per side of the surface vacancy map (odd: a point sits on the tip axis)."""
+
+
+def surface_map_sampler(stack: StackMesh, config: Config, scales: Scales,
+                        contact_radius: float) -> postprocess.SurfaceMap:
+    """The surface-map grid: ±4 contact radii around the tip (within the film's half width)."""
+    geometry = stack.geometry
+    extent = min(PROFILE_EXTENT * contact_radius, geometry.half_width)
+    return postprocess.SurfaceMap(stack.msh, geometry.contact_center, extent, SURFACE_MAP_SAMPLES,
+                                  config.vacancies.sensing_depth / scales.length)
+
+
+def _unfold(values: np.ndarray) -> np.ndarray:
+    """Fill the unmeshed mirror images of a map on a grid centred on the mirror planes."""
+    values = np.where(np.isnan(values), values[::-1, :], values)
+    return np.where(np.isnan(values), values[:, ::-1], values)
+
+
+def vacancy_outputs(stack: StackMesh, vac: coupled.VacancySolution, config: Config, scales: Scales,
+                    outdir: pathlib.Path, contact_radius: float,
+                    surface_map: postprocess.SurfaceMap) -> dict:
+    """Surface vacancy map (CSV, NPZ, PNG), depth profiles, history, field and summary keys.
+
+    Totals count the vacancies of the whole film (the meshed part divided by the symmetry
+    fraction). The map s(x, y) (DESIGN.md §6) is written on the grid around the tip,
+    unfolded across the symmetry planes in the NPZ and PNG.
+    """
+    msh, comm = stack.msh, stack.msh.comm
+    L, c0 = scales.length, vac.material.c0
+    per_film = c0 * L**3 / config.symmetry_fraction
+    values = surface_map(vac.w)
+    extremes = surface_map.extremes(values, contact_radius)
+    w_film = vac.w.x.array[vac.film_dofs]
+    c_min = coupled._owned_min(np.exp(w_film), comm) * c0
+    c_max = coupled._owned_max(np.exp(w_film), comm) * c0
+    gx, gy = np.meshgrid(surface_map.x, surface_map.y, indexing="ij")
+    meshed = np.isfinite(values)
+    io.write_csv(outdir / "surface_map.csv", {"x_m": gx[meshed] * L, "y_m": gy[meshed] * L,
+                                              "s": values[meshed]}, comm)
+    full = _unfold(values)
+    if comm.rank == 0:
+        np.savez(outdir / "surface_map.npz", x_m=surface_map.x * L, y_m=surface_map.y * L, s=full,
+                 contact_radius_m=contact_radius * L, sensing_depth_m=config.vacancies.sensing_depth)
+        _plot_surface_map(outdir / "surface_map.png", surface_map.x * L, surface_map.y * L, full,
+                          contact_radius * L, stack.geometry.contact_center, L)
+    # Depth profiles of c/c0 on the axis and through the enrichment peak (along x).
+    x0, y0 = stack.geometry.contact_center
+    depth = np.linspace(0.0, stack.geometry.film_thickness * (1 - 1e-9), 2 * PROFILE_SAMPLES)
+    peak = extremes["enrichment_radius"]
+    profiles = {name: np.exp(postprocess.PointEvaluator(
+        msh, np.c_[np.full_like(depth, x0 + offset), np.full_like(depth, y0), -depth])(vac.w)[:, 0])
+        for name, offset in (("axis", 0.0), ("peak", peak))}
+    io.write_csv(outdir / "axis_vacancies.csv", {
+        "depth_m": depth * L, "c_relative_axis": profiles["axis"],
+        "c_relative_enrichment_peak": profiles["peak"]}, comm)
+    if vac.history is not None:
+        history = vac.history
+        observed = history.observed or [{}] * len(history.times)
+        io.write_csv(outdir / "vacancy_history.csv", {
+            "t_s": history.times, "dt_s": history.steps,
+            "total_relative_change": history.total_change, "c_min_relative": history.c_min,
+            "c_max_relative": history.c_max, "relative_change": history.change,
+            "error_estimate": history.error, "newton_iterations": history.newton,
+            "delta_dec": [o.get("delta_dec", np.nan) for o in observed],
+            "delta_inc": [o.get("delta_inc", np.nan) for o in observed],
+            "delta_axis": [o.get("delta_axis", np.nan) for o in observed],
+            "delta_contact_mean": [o.get("delta_contact_mean", np.nan) for o in observed],
+            "enrichment_radius_m": [o.get("enrichment_radius", np.nan) * L for o in observed]}, comm)
+    if "vacancies" in config.output.fields:
+        c = dolfinx.fem.Function(vac.w.function_space, name="vacancy_density")
+        c.x.array[:] = c0 * np.exp(vac.w.x.array)
+        c.x.array[vac.outside] = 0.0
+        relative = dolfinx.fem.Function(vac.w.function_space, name="vacancy_density_relative")
+        relative.x.array[:] = c.x.array / c0
+        paths = io.write_fields(outdir, {"vacancies": [c, relative]}, config.output.format, L)
+        log.info("fields written: %s", ", ".join(p.name for p in paths))
+    summary = {
+        "vacancies_initial": vac.total_initial * per_film,
+        "vacancies_final": vac.total_final * per_film,
+        "vacancies_relative_change": vac.total_final / vac.total_initial - 1.0,
+        "c_min_per_m3": c_min, "c_max_per_m3": c_max,
+        "delta_dec": extremes["delta_dec"], "delta_inc": extremes["delta_inc"],
+        "enrichment_radius_m": extremes["enrichment_radius"] * L,
+        "delta_axis": extremes["delta_axis"], "delta_contact_mean": extremes["delta_contact_mean"],
+        "delta_edge_mean": extremes["delta_edge_mean"],
+        "t_quasi_steady_s": None,
+        "vacancy_surface": config.vacancies.surface,
+        "sensing_depth_m": config.vacancies.sensing_depth,
+    }
+    log.info("vacancies: c/c0 in [%.4g, %.4g], Δdec = %.4g, Δinc = %.4g at r = %.3g nm, total "
+             "change %.2e", c_min / c0, c_max / c0, summary["delta_dec"], summary["delta_inc"],
+             summary["enrichment_radius_m"] * 1e9, summary["vacancies_relative_change"])
+    return summary | vac.stats
+
+
+def _plot_surface_map(path: pathlib.Path, x: np.ndarray, y: np.ndarray, values: np.ndarray,
+                      contact_radius: float, center, length: float) -> None:
+    """surface_map.png: s(x, y) with the contact circle (needs matplotlib; skipped without)."""
+    try:
+        import matplotlib as mpl
+
+        mpl.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        log.info("matplotlib not installed: surface_map.png not drawn (the NPZ has the map)")
+        return
+    limit = float(np.nanmax(np.abs(values))) or 1.0
+    fig, ax = plt.subplots(figsize=(5.2, 4.2))
+    image = ax.pcolormesh(x * 1e9, y * 1e9, values.T, cmap="RdBu_r", vmin=-limit, vmax=limit,
+                          shading="nearest")
+    circle = mpl.patches.Circle((center[0] * length * 1e9, center[1] * length * 1e9),
+                                contact_radius * 1e9, fill=False, ls="--", color="k", lw=0.8)
+    ax.add_patch(circle)
+    ax.set(xlabel="x (nm)", ylabel="y (nm)", aspect="equal",
+           title="surface vacancy map: mean c/c0 − 1 over the sensing depth")
+    fig.colorbar(image, ax=ax, label="c/c0 − 1")
+    fig.tight_layout()
+    fig.savefig(path, dpi=150)
+    plt.close(fig)
+
+
 def _solve(stack: StackMesh, config: Config, scales: Scales) -> TipLoadSolution:
     if config.tip.load == "contact":
         return coupled.solve_contact(stack, config, scales)
@@ -445,10 +567,18 @@ def run(comm: MPI.Comm, config: Config, outdir: pathlib.Path) -> dict:
         raise
     physics_solved = ["mechanics"]
     mechanical = elastic_outputs(stack, solution, config, scales, outdir)
+    contact_radius = mechanical["contact_radius_m"] / scales.length
+    vac = None
     if needs_electromechanics(config):
         try:
-            em = coupled.solve_electromechanics(stack, config, scales, solution,
-                                                mechanical["contact_radius_m"] / scales.length)
+            if config.physics.vacancies:
+                surface_map = surface_map_sampler(stack, config, scales, contact_radius)
+                observe = (lambda _t, w: surface_map.extremes(surface_map(w), contact_radius)) \
+                    if config.solve.mode == "transient" else None
+                em, vac = coupled.solve_with_vacancies(stack, config, scales, solution, contact_radius,
+                                                       observe=observe)
+            else:
+                em = coupled.solve_electromechanics(stack, config, scales, solution, contact_radius)
         except solvers.SolverError as error:
             summary |= mechanical
             _write_failure(comm, summary, error, start, outdir,
@@ -460,8 +590,13 @@ def run(comm: MPI.Comm, config: Config, outdir: pathlib.Path) -> dict:
             io.write_csv(outdir / "tdgl_history.csv", {
                 "t_s": history.times, "dt_s": history.steps,
                 "max_abs_P_C_per_m2": history.max_abs_P, "relative_change": history.change}, comm)
-        mechanical |= em.stats | electric_outputs(stack, em, config, scales, outdir,
-                                                  mechanical["contact_radius_m"] / scales.length)
+            em.stats["tdgl_t_quasi_steady_s"] = em.stats["t_quasi_steady_s"]
+        mechanical |= em.stats | electric_outputs(stack, em, config, scales, outdir, contact_radius)
+        if vac is not None:
+            physics_solved.append("vacancies")
+            mechanical |= vacancy_outputs(stack, vac, config, scales, outdir, contact_radius, surface_map)
+    elif config.physics.vacancies:
+        log.info("vacancies: no field acts on them (no flexoelectricity, no bias): they stay uniform")
     summary |= {"physics_solved": physics_solved, "time_solve_s": time.perf_counter() - solve_start}
     summary |= mechanical
     summary["status"] = "complete"
