@@ -211,10 +211,12 @@ class SolveConfig:
 
     mode: str = _key("steady", "steady state or time-dependent", choices=("steady", "transient"))
     solver: str = _key("fem", "finite elements or the FFT reference", choices=("fem", "spectral"))
-    t_end: float | None = _key(None, "end time (transient; default: run until quasi-steady)", "s",
+    t_end: float | None = _key(None, "end time (transient: of the TDGL relaxation, and of the "
+                               "vacancy transport when it is on; default: run until quasi-steady)", "s",
                                low=0.0, open_low=True)
-    dt: float | None = _key(None, "first time step (transient; default: a tenth of the TDGL "
-                            "relaxation time), then adaptive", "s", low=0.0, open_low=True)
+    dt: float | None = _key(None, "first time step of the polarisation's TDGL relaxation "
+                            "(transient; default: a tenth of its relaxation time), then adaptive; "
+                            "the vacancies' is [vacancies] first_step", "s", low=0.0, open_low=True)
     electromechanics_solver: str = _key(
         "direct", "linear solver of the (u, P, φ) Newton steps: MUMPS, or MINRES with a "
         "block-diagonal preconditioner (GAMG on u and φ, Jacobi on P)", choices=("direct", "block"))
@@ -232,9 +234,8 @@ class SolveConfig:
     contact_force_rtol: float = _key(1e-6, "relative tolerance of the force control |F/F_tip − 1|",
                                      low=0.0, high=0.1, open_low=True)
     petsc_options: dict = _key({}, "PETSc options overlaid on the defaults; a sub-table "
-                               "named after a solver ([solve.petsc_options.mech] or "
-                               "[solve.petsc_options.contact]) "
-                               "applies to that solver only")
+                               "named after a solver ([solve.petsc_options.mech], .contact, .em "
+                               "or .np) applies to that solver only")
 
 
 @dataclasses.dataclass(frozen=True)
