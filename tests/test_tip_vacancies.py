@@ -95,7 +95,8 @@ def test_steady_solver_equals_long_time_transient(tmp_path_factory):
                                     {"mode": "transient"}, {"time_tolerance": 1e-2})
     maps = [np.load(folder / "surface_map.npz")["s"] + 1.0 for folder in (steady_dir, transient_dir)]
     difference = np.nanmax(np.abs(maps[1] / maps[0] - 1.0))
-    print(f"\nsteady ({steady['vacancy_rounds']} Poisson–Boltzmann rounds, {steady['time_vacancies_s']:.2f} s) "
+    print(f"\nsteady ({steady['vacancy_rounds']} Poisson–Boltzmann rounds, "
+          f"{steady['time_vacancies_s']:.2f} s) "
           f"vs transient ({transient['vacancy_steps']} steps to t = {transient['t_quasi_steady_s']:.3g} s, "
           f"{transient['time_vacancies_s']:.1f} s): largest relative difference of surface c {difference:.2e}")
     assert transient["t_quasi_steady_s"] is not None
