@@ -98,7 +98,8 @@ def test_steady_solver_equals_long_time_transient(tmp_path_factory):
     print(f"\nsteady ({steady['vacancy_rounds']} Poisson–Boltzmann rounds, "
           f"{steady['time_vacancies_s']:.2f} s) "
           f"vs transient ({transient['vacancy_steps']} steps to t = {transient['t_quasi_steady_s']:.3g} s, "
-          f"{transient['time_vacancies_s']:.1f} s): largest relative difference of surface c {difference:.2e}")
+          f"{transient['time_vacancies_s']:.1f} s): largest relative difference of surface c "
+          f"{difference:.2e}")
     assert transient["t_quasi_steady_s"] is not None
     assert difference < 1e-4
     assert transient["delta_inc"] == pytest.approx(steady["delta_inc"], rel=1e-4)

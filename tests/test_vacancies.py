@@ -77,8 +77,11 @@ def test_boltzmann_slab_linear_potential():
 
 
 def test_boltzmann_slab_curved_potential_converges_at_second_order():
-    """φ = Δφ·sin²(πx/2L): the nodal values are exact up to λ, whose integral ∫e^w of the
-    piecewise-linear w carries the interpolation error: rate 2 in h."""
+    """φ = Δφ·sin²(πx/2L): second order in h.
+
+    The nodal values are exact up to λ, whose integral ∫e^w of the piecewise-linear w
+    carries the interpolation error.
+    """
     length, drop = 20.0, 0.1
 
     def potential(x):
