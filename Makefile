@@ -27,6 +27,7 @@ benchmark: $(STAMP)
 	$(MPIEXEC) -n $(NP) $(VENV)/bin/python benchmarks/elastic_tip.py
 	$(MPIEXEC) -n $(NP) $(VENV)/bin/python benchmarks/contact_tip.py
 	$(MPIEXEC) -n $(NP) $(VENV)/bin/python benchmarks/electromechanics.py
+	$(MPIEXEC) -n $(NP) $(VENV)/bin/python benchmarks/vacancies.py
 
 lint: $(STAMP)
 	$(VENV)/bin/python -m pip install --quiet ruff

@@ -103,3 +103,19 @@ def test_steady_solver_equals_long_time_transient(tmp_path_factory):
     assert transient["t_quasi_steady_s"] is not None
     assert difference < 1e-4
     assert transient["delta_inc"] == pytest.approx(steady["delta_inc"], rel=1e-4)
+
+
+def test_fixed_surface_holds_c0_on_the_top(tmp_path_factory):
+    """``surface = "fixed"``: c/c0 = 1 on the film top, here at z = 0 on the axis.
+
+    The steady state is c0·exp(−φ/V_T) (φ = 0 on the short-circuited top).
+    """
+    summary, folder = _run(tmp_path_factory, "fixed", {"shape": "sphere"}, {"mode": "steady"},
+                           {"surface": "fixed"})
+    axis = read_csv(folder / "axis_vacancies.csv")
+    print(f"\nfixed surface: c/c0 at the top {axis['c_relative_axis'][0]:.12f}, total change "
+          f"{summary['vacancies_relative_change']:+.3e}, Δdec {summary['delta_dec']:+.4f}, "
+          f"Δinc {summary['delta_inc']:+.4f}")
+    assert summary["vacancy_solver"] == "steady"
+    assert axis["c_relative_axis"][0] == pytest.approx(1.0, abs=1e-9)
+    assert summary["vacancies_relative_change"] > 0  # the ambient fills the potential well
