@@ -103,7 +103,7 @@ def test_boltzmann_slab_curved_potential_converges_at_second_order():
 
 
 def test_fixed_surface_density_steady_state():
-    """C = c0 held at x = 0 (exchange with the ambient), blocking at x = L: c = c0·exp(−φ/V_T).
+    """Density held at c0 at x = 0 (ambient exchange), blocking at x = L: c = c0·exp(−φ/V_T).
 
     The steady equations alone (no time term) with the Dirichlet end; the total is then set
     by the ambient, not conserved.
