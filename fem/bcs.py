@@ -17,18 +17,23 @@ ROLLER_NORMALS = {
 """Lateral boundary → index of its normal displacement component."""
 
 
-def mechanical_bcs(V: dolfinx.fem.FunctionSpace, stack: StackMesh) -> list[dolfinx.fem.DirichletBC]:
+def mechanical_bcs(V: dolfinx.fem.FunctionSpace, stack: StackMesh,
+                   dx_solid: ufl.Measure | None = None) -> list[dolfinx.fem.DirichletBC]:
     """Clamped substrate bottom and rollers (u_n = 0) on lateral walls and symmetry planes.
 
     Args:
         V: Vector space of the displacement on ``stack.msh``.
         stack: The mesh with its named facet tags.
+        dx_solid: Film and substrate cells under an air layer: u is pinned to 0 on the
+            dofs no solid cell touches (the air carries no displacement).
 
     Returns:
         The homogeneous Dirichlet conditions.
     """
     fdim = stack.msh.topology.dim - 1
     clamped = dolfinx.fem.locate_dofs_topological(V, fdim, stack.facets(names.SUBSTRATE_BOTTOM))
+    if dx_solid is not None:
+        clamped = np.unique(np.concatenate([clamped, dofs_outside(V, dx_solid)])).astype(np.int32)
     zero = dolfinx.fem.Constant(stack.msh, dolfinx.default_scalar_type((0.0, 0.0, 0.0)))
     return [dolfinx.fem.dirichletbc(zero, clamped, V), *normal_component_bcs(V, stack)]
 

@@ -62,6 +62,8 @@ class TipLoadSolution:
         stats: Solver statistics for summary.json (SI-free numbers and names).
         prescribed: The prescribed load, or None for a solved contact.
         contact: The Nitsche contact, or None for a prescribed load.
+        dx_solid: Film and substrate cells when the mesh has an air layer, else None (the
+            whole mesh is solid).
     """
 
     uh: dolfinx.fem.Function
@@ -73,6 +75,7 @@ class TipLoadSolution:
     stats: dict
     prescribed: TipPressure | None = None
     contact: NitscheContact | None = None
+    dx_solid: ufl.Measure | None = None
 
 
 def tip_shape(config: Config, length: float) -> tips.Tip:
@@ -128,13 +131,27 @@ def _user_options(config: Config, solver: str) -> dict:
     return {**flat, **options.get(solver, {})}
 
 
+def solid_measure(stack: StackMesh) -> ufl.Measure | None:
+    """Film and substrate cells when the mesh has an air layer; None when it has none."""
+    if names.AIR not in stack.groups:
+        return None
+    dx = ufl.Measure("dx", domain=stack.msh, subdomain_data=stack.cell_tags)
+    return dx((stack.groups[names.FILM], stack.groups[names.SUBSTRATE]))
+
+
+def contact_measure(stack: StackMesh) -> ufl.Measure:
+    """The contact disc: exterior facets, or interior ones (film below, air above)."""
+    kind = "dS" if names.AIR in stack.groups else "ds"
+    return ufl.Measure(kind, domain=stack.msh, subdomain_data=stack.facet_tags)(stack.groups[names.CONTACT])
+
+
 def _elastic_setup(stack: StackMesh, config: Config, scales: Scales):
     msh = stack.msh
     V = dolfinx.fem.functionspace(msh, ("Lagrange", config.mesh.degree, (3,)))
     stiffness = mechanics.stiffness_constant(msh, config.material.elastic_constants().voigt(),
                                              scales.stress)
     ds = ufl.Measure("ds", domain=msh, subdomain_data=stack.facet_tags)
-    return V, stiffness, ds, mechanical_bcs(V, stack)
+    return V, stiffness, ds, mechanical_bcs(V, stack, solid_measure(stack))
 
 
 def solve_prescribed(stack: StackMesh, config: Config, scales: Scales,
@@ -152,7 +169,7 @@ def solve_prescribed(stack: StackMesh, config: Config, scales: Scales,
         solvers.SolverError: If the linear solver does not converge.
     """
     msh = stack.msh
-    V, stiffness, ds, bcs = _elastic_setup(stack, config, scales)
+    V, stiffness, _, bcs = _elastic_setup(stack, config, scales)
     geometry = stack.geometry
     band = geometry.edge_band or (config.mesh.contact_size / scales.length if contact_radius else 0.0)
     load = TipPressure.create(
@@ -160,8 +177,13 @@ def solve_prescribed(stack: StackMesh, config: Config, scales: Scales,
         force=config.tip.force / scales.force,
         contact_radius=contact_radius or geometry.contact_radius,
         center=geometry.contact_center, edge_band=band)
-    ds_contact = ds(stack.groups[names.CONTACT])
-    a, L = mechanics.elastic_forms(V, stiffness, load, ds_contact)
+    ds_contact = contact_measure(stack)
+    dx_solid = solid_measure(stack)
+    a, L = mechanics.elastic_forms(V, stiffness, load, ds_contact, dx_solid)
+    if dx_solid is not None:  # the air's (pinned) dofs keep their place in the sparsity
+        zero = dolfinx.fem.Constant(msh, dolfinx.default_scalar_type(0.0))
+        dx = ufl.Measure("dx", domain=msh, subdomain_data=stack.cell_tags)
+        a += zero * ufl.inner(ufl.TrialFunction(V), ufl.TestFunction(V)) * dx(stack.groups[names.AIR])
     uh = dolfinx.fem.Function(V, name="displacement")
     options = solvers.petsc_options(solvers.LINEAR_SOLVERS[config.solve.linear_solver],
                                     _user_options(config, "mech"))
@@ -175,7 +197,7 @@ def solve_prescribed(stack: StackMesh, config: Config, scales: Scales,
              "time_assemble_s": report.time_assemble_s}
     x = ufl.SpatialCoordinate(msh)
     return TipLoadSolution(uh, stiffness, ds_contact, load.pressure(x), applied, None, stats,
-                           prescribed=load)
+                           prescribed=load, dx_solid=dx_solid)
 
 
 def solve_contact(stack: StackMesh, config: Config, scales: Scales) -> TipLoadSolution:
@@ -491,10 +513,14 @@ def film_domains(stack: StackMesh) -> electromechanics.Domains:
                                      name="film_indicator")
     indicator.x.array[stack.cells(names.FILM)] = 1.0
     indicator.x.scatter_forward()
+    air = names.AIR in groups
+    # The film's faces inside the mesh: its bottom, and its top under an air layer.
+    interface = ((groups[names.FILM_SUBSTRATE], groups[names.FILM_TOP], groups[names.CONTACT]) if air
+                 else groups[names.FILM_SUBSTRATE])
     return electromechanics.Domains(
         dx_film=dx(groups[names.FILM]), dx_rest=dx(groups[names.SUBSTRATE]),
-        dx_air=dx(groups[names.AIR]) if names.AIR in groups else None,
-        ds=ufl.Measure("ds", domain=msh), dS_interface=dS(groups[names.FILM_SUBSTRATE]),
+        dx_air=dx(groups[names.AIR]) if air else None,
+        ds=ufl.Measure("ds", domain=msh), dS_interface=dS(interface),
         film_indicator=indicator)
 
 
@@ -510,7 +536,10 @@ def _block_preconditioner(unknowns, residuals, stiffness, constants, domains,
     V_u, V_P, V_phi = (w.function_space for w in unknowns)
     du, dphi = ufl.TrialFunction(V_u), ufl.TrialFunction(V_phi)
     v, psi = ufl.TestFunction(V_u), ufl.TestFunction(V_phi)
-    K_u = mechanics.elastic_form(du, v, stiffness)
+    K_u = mechanics.elastic_form(du, v, stiffness, None if domains.dx_air is None
+                                 else domains.dx_film + domains.dx_rest)
+    if domains.dx_air is not None:
+        K_u += constants.zero * ufl.inner(du, v) * domains.dx_air
     A_PP = ufl.derivative(residuals[1], P, ufl.TrialFunction(V_P))
     permittivity = constants.permittivity + susceptibility * constants.vacuum_permittivity
     K_phi = permittivity * ufl.inner(ufl.grad(dphi), ufl.grad(psi)) * domains.dx_film
@@ -526,7 +555,7 @@ def tip_facets(stack: StackMesh, radius: float) -> np.ndarray:
     msh = stack.msh
     x0, y0 = stack.geometry.contact_center
     top = np.concatenate([stack.facets(names.CONTACT), stack.facets(names.FILM_TOP)])
-    inside = dolfinx.mesh.locate_entities_boundary(
+    inside = dolfinx.mesh.locate_entities(  # interior facets too, under an air layer
         msh, msh.topology.dim - 1,
         lambda x: (np.hypot(x[0] - x0, x[1] - y0) <= radius * (1 + 1e-9) + 1e-12) & np.isclose(x[2], 0.0))
     return np.intersect1d(top, inside).astype(np.int32)
@@ -577,7 +606,7 @@ def solve_electromechanics(stack: StackMesh, config: Config, scales: Scales,
     energy = electromechanics.free_energy(u, P, phi, tip.stiffness, constants, domains,
                                           flexoelectric=material.flexoelectric)
     load_measure = tip.ds_load(metadata={"quadrature_degree": mechanics.LOAD_QUADRATURE_DEGREE})
-    energy += tip.pressure * u[2] * load_measure
+    energy += mechanics.on_surface(tip.pressure * u[2], load_measure) * load_measure
     unknowns = [u, P, phi]
     residuals = [ufl.derivative(energy, w, ufl.TestFunction(w.function_space)) for w in unknowns]
     residuals[1] += drag * ufl.inner(P - P_previous, ufl.TestFunction(V_P)) * domains.dx_film
@@ -587,7 +616,7 @@ def solve_electromechanics(stack: StackMesh, config: Config, scales: Scales,
 
     dielectric = domains.dx_film if domains.dx_air is None else domains.dx_film + domains.dx_air
     tip_potential = dolfinx.fem.Constant(msh, dolfinx.default_scalar_type(config.tip.bias / scales.potential))
-    bcs = (mechanical_bcs(V_u, stack) + polarization_bcs(V_P, stack, domains.dx_film)
+    bcs = (mechanical_bcs(V_u, stack, solid_measure(stack)) + polarization_bcs(V_P, stack, domains.dx_film)
            + potential_bcs(V_phi, stack, dielectric, config.physics.electric_bc, tip_potential,
                            tip_facets(stack, contact_radius)))
     block = config.solve.electromechanics_solver == "block"

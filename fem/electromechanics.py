@@ -271,8 +271,9 @@ def free_energy(u, P, phi, stiffness: dolfinx.fem.Constant, c: ScaledConstants,
         # their dofs there in the sparsity pattern, which is built from the integration
         # domains, so that the Dirichlet rows get their unit diagonal.
         energy += c.zero * (ufl.dot(P, P) + phi**2) * domains.dx_rest
-    if domains.dx_air is not None:
-        energy += -0.5 * c.vacuum_permittivity * ufl.dot(grad_phi, grad_phi) * domains.dx_air
+    if domains.dx_air is not None:  # u and P are pinned in the air: keep their sparsity
+        energy += (-0.5 * c.vacuum_permittivity * ufl.dot(grad_phi, grad_phi)
+                   + c.zero * (ufl.dot(u, u) + ufl.dot(P, P))) * domains.dx_air
     if charge is not None:
         energy += charge * phi * dx_film
     if flexoelectric:

@@ -35,34 +35,53 @@ def stress(u: ufl.core.expr.Expr, stiffness: dolfinx.fem.Constant) -> ufl.core.e
 
 
 def elastic_form(u: ufl.core.expr.Expr, v: ufl.core.expr.Expr,
-                 stiffness: dolfinx.fem.Constant) -> ufl.Form:
-    """∫ C:ε(u) : ε(v) dx — bilinear with a trial u, a residual term with a Function u."""
+                 stiffness: dolfinx.fem.Constant, dx: ufl.Measure | None = None) -> ufl.Form:
+    """∫ C:ε(u) : ε(v) dx — bilinear with a trial u, a residual term with a Function u.
+
+    ``dx``: the solid cells (film and substrate) when the mesh has an air layer; the whole
+    mesh by default.
+    """
     eps_u = to_voigt(strain(u), engineering_shear=True)
     eps_v = to_voigt(strain(v), engineering_shear=True)
-    return ufl.inner(ufl.dot(stiffness, eps_u), eps_v) * ufl.dx
+    return ufl.inner(ufl.dot(stiffness, eps_u), eps_v) * (dx if dx is not None else ufl.dx)
+
+
+def on_surface(expr: ufl.core.expr.Expr, measure: ufl.Measure) -> ufl.core.expr.Expr:
+    """``expr`` as integrated over ``measure``: restricted to one side on interior facets.
+
+    With an air layer the film top is an interior facet (air above, film below); the
+    displacement and the pressure (a function of position) are continuous across it, so
+    either side's trace is the value.
+    """
+    return expr("+") if measure.integral_type() == "interior_facet" else expr
 
 
 def elastic_forms(V: dolfinx.fem.FunctionSpace, stiffness: dolfinx.fem.Constant,
-                  load: TipPressure, ds_contact: ufl.Measure) -> tuple[ufl.Form, ufl.Form]:
+                  load: TipPressure, ds_contact: ufl.Measure,
+                  dx: ufl.Measure | None = None) -> tuple[ufl.Form, ufl.Form]:
     """Bilinear and linear forms of the elastic problem under the tip pressure.
 
     Args:
         V: Vector Lagrange space of the displacement.
         stiffness: Scaled 6×6 Voigt stiffness.
         load: The prescribed tip pressure.
-        ds_contact: Surface measure restricted to the contact disc.
+        ds_contact: Facet measure restricted to the contact disc (exterior facets, or
+            interior ones under an air layer).
+        dx: The solid cells when the mesh has an air layer (see :func:`elastic_form`).
 
     Returns:
         (a, L), the UFL forms.
     """
     v = ufl.TestFunction(V)
-    a = elastic_form(ufl.TrialFunction(V), v, stiffness)
+    a = elastic_form(ufl.TrialFunction(V), v, stiffness, dx)
     x = ufl.SpatialCoordinate(V.mesh)
-    L = -load.pressure(x) * v[2] * ds_contact(metadata={"quadrature_degree": LOAD_QUADRATURE_DEGREE})
+    L = -on_surface(load.pressure(x) * v[2], ds_contact) * ds_contact(
+        metadata={"quadrature_degree": LOAD_QUADRATURE_DEGREE})
     return a, L
 
 
 def applied_force_form(load: TipPressure, ds_contact: ufl.Measure) -> ufl.Form:
     """Scalar form ∫_contact p ds: the force the discrete load puts on the mesh."""
     x = ufl.SpatialCoordinate(ds_contact.ufl_domain())
-    return load.pressure(x) * ds_contact(metadata={"quadrature_degree": LOAD_QUADRATURE_DEGREE})
+    return on_surface(load.pressure(x), ds_contact) * ds_contact(
+        metadata={"quadrature_degree": LOAD_QUADRATURE_DEGREE})

@@ -22,7 +22,7 @@ def assemble_scalar(form: ufl.Form) -> float:
 
 
 def recover(expr: ufl.core.expr.Expr, V: dolfinx.fem.FunctionSpace,
-            name: str | None = None) -> dolfinx.fem.Function:
+            name: str | None = None, dx: ufl.Measure | None = None) -> dolfinx.fem.Function:
     """Lumped L2 projection of an expression onto a continuous P1 space (no solve).
 
     Each nodal value is ∫ expr·φ_i dx / ∫ φ_i dx: a volume-weighted average of the
@@ -33,17 +33,22 @@ def recover(expr: ufl.core.expr.Expr, V: dolfinx.fem.FunctionSpace,
         expr: Expression with the value shape of V.
         V: Continuous degree-1 Lagrange space (any value shape).
         name: Name of the returned function (shown by ParaView).
+        dx: Cells to average over (the solids, for stresses under an air layer); nodes
+            outside them get 0. Default: the whole mesh.
     """
     w = ufl.TestFunction(V)
     shape = V.value_shape
     ones = ufl.as_tensor(np.ones(shape).tolist()) if shape else 1.0
-    numerator = dolfinx.fem.assemble_vector(dolfinx.fem.form(ufl.inner(expr, w) * ufl.dx))
-    weights = dolfinx.fem.assemble_vector(dolfinx.fem.form(ufl.inner(ones, w) * ufl.dx))
+    dx = dx if dx is not None else ufl.dx
+    numerator = dolfinx.fem.assemble_vector(dolfinx.fem.form(ufl.inner(expr, w) * dx))
+    weights = dolfinx.fem.assemble_vector(dolfinx.fem.form(ufl.inner(ones, w) * dx))
     for vector in (numerator, weights):
         vector.scatter_reverse(dolfinx.la.InsertMode.add)
     result = dolfinx.fem.Function(V, name=name)
     n = V.dofmap.index_map.size_local * V.dofmap.index_map_bs
-    result.x.array[:n] = numerator.array[:n] / weights.array[:n]
+    covered = weights.array[:n] != 0
+    safe_weights = np.where(covered, weights.array[:n], 1.0)
+    result.x.array[:n] = np.where(covered, numerator.array[:n] / safe_weights, 0.0)
     result.x.scatter_forward()
     return result
 

@@ -204,6 +204,8 @@ def elastic_outputs(stack: StackMesh, solution: TipLoadSolution, config: Config,
     sigma_exact.interpolate(dolfinx.fem.Expression(sigma, T_exact.element.interpolation_points))
 
     depth = np.linspace(0.0, PROFILE_EXTENT * a, PROFILE_SAMPLES)
+    if solution.dx_solid is not None:  # the top point in a film cell, not an air cell
+        depth[0] = coupled.SAMPLE_DEPTH
     axis = postprocess.PointEvaluator(msh, np.c_[np.full_like(depth, x0), np.full_like(depth, y0), -depth])
     axis_stress = axis(sigma_exact)
     axis_u = axis(uh)
@@ -261,14 +263,14 @@ def _write_fields(stack: StackMesh, solution: TipLoadSolution, config: Config,
     S1 = dolfinx.fem.functionspace(msh, ("Lagrange", 1))
     if "stress" in wanted:
         sigma_si = mechanics.stress(uh, solution.stiffness) * scales.stress
-        tensors.append(postprocess.recover(sigma_si, T1, "stress"))
+        tensors.append(postprocess.recover(sigma_si, T1, "stress", solution.dx_solid))
     if wanted & {"strain", "strain_gradient"}:
-        recovered_strain = postprocess.recover(strain(uh), T1, "strain")
+        recovered_strain = postprocess.recover(strain(uh), T1, "strain", solution.dx_solid)
         if "strain" in wanted:
             tensors.append(recovered_strain)
         if "strain_gradient" in wanted:
             magnitude = strain_gradient_magnitude(recovered_strain) / scales.length
-            scalars.append(postprocess.recover(magnitude, S1, "strain_gradient"))
+            scalars.append(postprocess.recover(magnitude, S1, "strain_gradient", solution.dx_solid))
     pressure = []
     if solution.contact is not None and "contact_pressure" in wanted:
         pressure.append(postprocess.recover_on_boundary(
@@ -305,7 +307,7 @@ def electric_outputs(stack: StackMesh, em: coupled.ElectromechanicalSolution, co
     V1 = dolfinx.fem.functionspace(msh, ("Lagrange", 1, (3,)))
     T1 = dolfinx.fem.functionspace(msh, ("Lagrange", 1, (3, 3)))
     field = postprocess.recover(-ufl.grad(em.phi) * E_unit, V1, "electric_field")
-    strain_p1 = postprocess.recover(strain(em.u), T1)
+    strain_p1 = postprocess.recover(strain(em.u), T1, dx=coupled.solid_measure(stack))
     flexo = postprocess.recover(electromechanics.flexo_field(ufl.grad(strain_p1), em.constants)
                                 * em.domains.film_indicator * E_unit, V1, "flexo_field")
     for vector in (field, flexo):  # odd components vanish on mirror planes; one-sided
@@ -338,6 +340,11 @@ def electric_outputs(stack: StackMesh, em: coupled.ElectromechanicalSolution, co
     weights = rr.ravel() * np.isfinite(Ez_ring)
     Ez_edge = float(np.nansum(Ez_ring * weights) / weights.sum())
 
+    # The film top's potential (0 when short-circuited; free off the contact under an air
+    # gap or an open top), sampled on a square of ±4a around the tip.
+    side = np.linspace(-1.0, 1.0, 65) * min(PROFILE_EXTENT * a, geometry.half_width)
+    gx, gy = np.meshgrid(x0 + side, y0 + side, indexing="ij")
+    phi_top = postprocess.PointEvaluator(msh, np.c_[gx.ravel(), gy.ravel(), 0 * gx.ravel()])(em.phi)[:, 0]
     film_nodes = _film_nodal_values(em, scales, config.mesh.degree)
     io.write_csv(outdir / "axis_electric.csv", {
         "depth_m": depth * L, "P_x_C_per_m2": P_axis[:, 0], "P_y_C_per_m2": P_axis[:, 1],
@@ -361,6 +368,8 @@ def electric_outputs(stack: StackMesh, em: coupled.ElectromechanicalSolution, co
         "Ex_line_min_V_per_m": float(E_line[extremum, 0]),
         "Ex_line_min_radius_m": float(radius[extremum] * L),
         "phi_min_V": film_nodes["phi_min"], "phi_max_V": film_nodes["phi_max"],
+        "phi_top_min_V": float(np.nanmin(phi_top)) * V_unit,
+        "phi_top_max_V": float(np.nanmax(phi_top)) * V_unit,
         "susceptibility": coupled.electromechanical_material(config).susceptibility,
         "flexo_f11_V": config.material.f11, "flexo_f12_V": config.material.f12,
         "flexo_f44_V": config.material.f44, "electric_bc": config.physics.electric_bc,

@@ -5,7 +5,8 @@ Checks against solutions the solver did not produce (reference/checks.md):
 * a slab with a prescribed uniform strain gradient, linear paraelectric, no gradient
   energy: short circuit P_z = −ε0·χ·f11·g with E = 0, open circuit
   P_z = −ε0·χ·f11·g/(1 + χ/κ_b) with E_z = −P_z/(ε0·κ_b) (the minus: E^fl = −f:∇ε in the
-  convention of fem/electromechanics.py, i.e. μ_3333 = −ε0·χ·f11);
+  convention of fem/electromechanics.py, i.e. μ_3333 = −ε0·χ·f11); under a grounded air gap
+  of thickness t the series capacitor gives E_z = −χ·E^fl/(κ_b + χ + h/t);
 * the Hessian's coupling blocks are transposes of each other;
 * a disc at potential V on a grounded surface of a thick dielectric: φ on the axis is
   V·(1 − |z|/√(z² + a²));
@@ -28,6 +29,7 @@ import ufl
 from conftest import read_csv, run_case
 
 from flexotip.fem import electromechanics, mechanics, solvers
+from flexotip.fem.bcs import dofs_outside
 from flexotip.fem.materials import CubicElasticity, barrett_alpha1
 from flexotip.fem.postprocess import PointEvaluator
 from flexotip.units import EPSILON_0, Scales
@@ -46,15 +48,38 @@ def _box_domains(msh) -> electromechanics.Domains:
                                     ds=ufl.ds(domain=msh), dS_interface=None, film_indicator=indicator)
 
 
+AIR_GAP = SLAB_THICKNESS / 8  # nm: one cell layer of the slab mesh
+
+
+def _air_gap_domains(msh) -> electromechanics.Domains:
+    """Film below z = 0, air above; the film's top is an interior facet."""
+    tdim = msh.topology.dim
+    n_cells = msh.topology.index_map(tdim).size_local + msh.topology.index_map(tdim).num_ghosts
+    midpoints = dolfinx.mesh.compute_midpoints(msh, tdim, np.arange(n_cells, dtype=np.int32))
+    cell_tags = dolfinx.mesh.meshtags(msh, tdim, np.arange(n_cells, dtype=np.int32),
+                                      np.where(midpoints[:, 2] < 0, 1, 2).astype(np.int32))
+    msh.topology.create_connectivity(tdim - 1, tdim)
+    top = dolfinx.mesh.locate_entities(msh, tdim - 1, lambda x: np.isclose(x[2], 0.0))
+    facet_tags = dolfinx.mesh.meshtags(msh, tdim - 1, top, np.ones_like(top))
+    indicator = dolfinx.fem.Function(dolfinx.fem.functionspace(msh, ("Discontinuous Lagrange", 0)))
+    indicator.x.array[:] = np.where(midpoints[:, 2] < 0, 1.0, 0.0)
+    dx = ufl.Measure("dx", msh, subdomain_data=cell_tags)
+    return electromechanics.Domains(dx_film=dx(1), dx_rest=None, dx_air=dx(2), ds=ufl.ds(domain=msh),
+                                    dS_interface=ufl.Measure("dS", msh, subdomain_data=facet_tags)(1),
+                                    film_indicator=indicator)
+
+
 def _slab(degree: int, electric_bc: str):
     """Solve the slab −10 nm < z < 0 with u_z = g·z²/2 prescribed; return (P, E) samples.
 
-    ``degree`` is that of P and φ.
+    ``degree`` is that of P and φ. With ``electric_bc = "air-gap"`` the mesh goes on
+    through an air layer of :data:`AIR_GAP` to a grounded top; P is pinned to 0 there.
     """
     comm = MPI.COMM_WORLD
     scales = Scales()
-    msh = dolfinx.mesh.create_box(comm, [[0.0, 0.0, -SLAB_THICKNESS], [2.0, 2.0, 0.0]], [2, 2, 8],
-                                  dolfinx.mesh.CellType.tetrahedron)
+    air = electric_bc == "air-gap"
+    msh = dolfinx.mesh.create_box(comm, [[0.0, 0.0, -SLAB_THICKNESS], [2.0, 2.0, AIR_GAP if air else 0.0]],
+                                  [2, 2, 9 if air else 8], dolfinx.mesh.CellType.tetrahedron)
     # f12 and f44 do not act on a slab strained along z only: E^fl_z = −f_3333·g.
     material = electromechanics.Electromechanics(alpha1=ALPHA1, f11=2.0, f12=-2.6, f44=-1.2,
                                                  eps_background=10.0, landau="linear",
@@ -70,18 +95,23 @@ def _slab(degree: int, electric_bc: str):
     g = STRAIN_GRADIENT * scales.length  # per length unit
     exact_u = dolfinx.fem.Function(V_u)
     exact_u.interpolate(lambda x: np.vstack([0 * x[0], 0 * x[0], 0.5 * g * x[2] ** 2]))
-    energy = electromechanics.free_energy(u, P, phi, stiffness, constants, _box_domains(msh))
+    domains = _air_gap_domains(msh) if air else _box_domains(msh)
+    energy = electromechanics.free_energy(u, P, phi, stiffness, constants, domains)
     unknowns = [u, P, phi]
     residuals = [ufl.derivative(energy, w, ufl.TestFunction(w.function_space)) for w in unknowns]
 
     fdim = msh.topology.dim - 1
     all_u = dolfinx.fem.locate_dofs_geometrical(V_u, lambda x: np.full(x.shape[1], True))
     bottom = dolfinx.mesh.locate_entities_boundary(msh, fdim, lambda x: np.isclose(x[2], -SLAB_THICKNESS))
-    top = dolfinx.mesh.locate_entities_boundary(msh, fdim, lambda x: np.isclose(x[2], 0.0))
-    grounded = [bottom, top] if electric_bc == "short-circuit" else [bottom]
+    top = dolfinx.mesh.locate_entities_boundary(
+        msh, fdim, lambda x: np.isclose(x[2], AIR_GAP if air else 0.0))
+    grounded = [bottom] if electric_bc == "open" else [bottom, top]
     dofs = dolfinx.fem.locate_dofs_topological(V_phi, fdim, np.concatenate(grounded))
     bcs = [dolfinx.fem.dirichletbc(exact_u, all_u),
            dolfinx.fem.dirichletbc(dolfinx.default_scalar_type(0.0), dofs, V_phi)]
+    if air:
+        bcs.append(dolfinx.fem.dirichletbc(np.zeros(3, dtype=dolfinx.default_scalar_type),
+                                           dofs_outside(V_P, domains.dx_film), V_P))
     solver = solvers.NonlinearSolver(residuals, unknowns, bcs, prefix="test_slab_",
                                      options=solvers.ELECTROMECHANICS)
     solver.solve()
@@ -95,7 +125,7 @@ def _slab(degree: int, electric_bc: str):
 
 
 @pytest.mark.parametrize("degree", [1, 2])
-@pytest.mark.parametrize("electric_bc", ["short-circuit", "open"])
+@pytest.mark.parametrize("electric_bc", ["short-circuit", "open", "air-gap"])
 def test_slab_with_uniform_strain_gradient(degree, electric_bc):
     """P and E of a strained slab equal the closed forms within 1e-6 relative."""
     P, E, material = _slab(degree, electric_bc)
@@ -103,6 +133,9 @@ def test_slab_with_uniform_strain_gradient(degree, electric_bc):
     flexo_field = -material.f11 * STRAIN_GRADIENT  # V/m
     if electric_bc == "short-circuit":
         expected_P, expected_E = EPSILON_0 * chi * flexo_field, 0.0
+    elif electric_bc == "air-gap":  # D continuous at the top, ∫E dz = 0 over film and gap
+        expected_E = -chi * flexo_field / (kappa + chi + SLAB_THICKNESS / AIR_GAP)
+        expected_P = EPSILON_0 * chi * (expected_E + flexo_field)
     else:
         expected_P = EPSILON_0 * chi * flexo_field / (1 + chi / kappa)
         expected_E = -expected_P / (EPSILON_0 * kappa)

@@ -96,3 +96,31 @@ def test_tdgl_reaches_the_steady_state(sphere, tmp_path_factory):
     assert abs(transient["P_axis_max_C_per_m2"] / steady["P_axis_max_C_per_m2"] - 1) < 1e-6
     # The relaxation is monotone here (a driven linear-ish response from P = 0).
     assert np.all(np.diff(history["max_abs_P_C_per_m2"]) >= -1e-12)
+
+
+def test_air_gap_keeps_the_mechanics_and_frees_the_surface_potential(sphere, tmp_path_factory):
+    """A 1 nm air layer grounded on top (as on the published grid) carries no stress.
+
+    The load and the indentation are those without air (the meshes differ only by the
+    air cells); the film top is no longer held at 0 outside the contact, and the field
+    below the tip still points into the film.
+    """
+    short, _ = sphere
+    comm = MPI.COMM_WORLD
+    folder = tmp_path_factory.mktemp("air") if comm.rank == 0 else None
+    folder = comm.bcast(folder, root=0)
+    sections = SMALL | {"tip": {"shape": "sphere"},
+                        "film": SMALL["film"] | {"air_thickness": 1e-9},
+                        "physics": SMALL["physics"] | {"electric_bc": "air-gap"}}
+    air = run_case(comm, sections, folder)
+    print(f"\nair gap / short circuit: axis u_z {air['axis_displacement_m']:.6e} / "
+          f"{short['axis_displacement_m']:.6e} m; E_z below the tip {air['Ez_below_tip_V_per_m']:.4g} / "
+          f"{short['Ez_below_tip_V_per_m']:.4g} V/m, at the edge {air['Ez_contact_edge_V_per_m']:.4g} / "
+          f"{short['Ez_contact_edge_V_per_m']:.4g} V/m; P_axis_max {air['P_axis_max_C_per_m2']:.4g} / "
+          f"{short['P_axis_max_C_per_m2']:.4g} C/m²; φ on the top in [{air['phi_top_min_V']:.4g}, "
+          f"{air['phi_top_max_V']:.4g}] V / [{short['phi_top_min_V']:.3g}, {short['phi_top_max_V']:.3g}] V")
+    assert air["applied_force_N"] == pytest.approx(short["applied_force_N"], rel=1e-6)
+    assert air["axis_displacement_m"] == pytest.approx(short["axis_displacement_m"], rel=2e-3)
+    assert max(abs(short["phi_top_min_V"]), abs(short["phi_top_max_V"])) < 1e-12
+    assert max(abs(air["phi_top_min_V"]), abs(air["phi_top_max_V"])) > 1e-3
+    assert air["Ez_below_tip_V_per_m"] < 0
