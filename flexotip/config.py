@@ -180,7 +180,10 @@ class PhysicsConfig:
     flexoelectric: bool = _key(True, "flexoelectric coupling")
     electrostriction: bool = _key(True, "electrostrictive eigenstrain")
     landau: str = _key("linear", "Landau energy", choices=("linear", "full"))
-    electric_bc: str = _key("short-circuit", "electric boundary condition on the film top",
+    electric_bc: str = _key("short-circuit", "electric boundary condition on the film top "
+                            "(short-circuit: φ = 0; open: zero normal D on the film top or the "
+                            "air's top; air-gap: φ = 0 on the air's top); the contact disc is "
+                            "always at the tip bias",
                             choices=("short-circuit", "air-gap", "open"))
     vacancies: bool = _key(True, "oxygen-vacancy transport")
 
