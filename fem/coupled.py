@@ -550,6 +550,41 @@ def _block_preconditioner(unknowns, residuals, stiffness, constants, domains,
     return [[K_u, None, None], [None, A_PP, None], [None, None, K_phi]]
 
 
+APPLIED_POTENTIAL_PREFIX = "flexotip_phi_"
+
+
+def applied_potential(stack: StackMesh, config: Config, scales: Scales,
+                      em: ElectromechanicalSolution, contact_radius: float) -> dolfinx.fem.Function:
+    """The potential of the tip bias alone (potential scale): the applied field's.
+
+    Laplace's equation in the background dielectric (film ε0·κ_b, air ε0) with the run's
+    electrodes (the contact disc at the bias, the grounded ones at 0), without P or space
+    charge. The rest of the solved potential, φ − φ_applied, is that of the bound and
+    space charges with every electrode grounded: the depolarisation potential. Both are
+    exact parts of φ, since Gauss's law is linear in φ.
+
+    Raises:
+        solvers.SolverError: If the linear solve fails.
+    """
+    V = em.phi.function_space
+    domains, c = em.domains, em.constants
+    trial, test = ufl.TrialFunction(V), ufl.TestFunction(V)
+    a = c.permittivity * ufl.inner(ufl.grad(trial), ufl.grad(test)) * domains.dx_film
+    dielectric = domains.dx_film
+    if domains.dx_air is not None:
+        a += c.vacuum_permittivity * ufl.inner(ufl.grad(trial), ufl.grad(test)) * domains.dx_air
+        dielectric = domains.dx_film + domains.dx_air
+    a += c.zero * trial * test * domains.dx_rest  # the grounded substrate's dofs, in the pattern
+    L = c.zero * test * domains.dx_film
+    bias = dolfinx.fem.Constant(stack.msh, dolfinx.default_scalar_type(config.tip.bias / scales.potential))
+    bcs = potential_bcs(V, stack, dielectric, config.physics.electric_bc, bias,
+                        tip_facets(stack, contact_radius))
+    phi = dolfinx.fem.Function(V, name="applied_potential")
+    solvers.solve_linear(a, L, phi, bcs, prefix=APPLIED_POTENTIAL_PREFIX,
+                         options=solvers.petsc_options(solvers.DIRECT, _user_options(config, "phi")))
+    return phi
+
+
 def tip_facets(stack: StackMesh, radius: float) -> np.ndarray:
     """Facets of the film top within ``radius`` (length scale) of the tip axis: the contact."""
     msh = stack.msh

@@ -310,8 +310,15 @@ def electric_outputs(stack: StackMesh, em: coupled.ElectromechanicalSolution, co
     strain_p1 = postprocess.recover(strain(em.u), T1, dx=coupled.solid_measure(stack))
     flexo = postprocess.recover(electromechanics.flexo_field(ufl.grad(strain_p1), em.constants)
                                 * em.domains.film_indicator * E_unit, V1, "flexo_field")
-    for vector in (field, flexo):  # odd components vanish on mirror planes; one-sided
-        _zero_normal_on_symmetry_planes(vector, stack)  # cell averages there miss that
+    depolarization = dolfinx.fem.Function(V1, name="depolarization_field")
+    applied, phi_applied = None, None
+    if config.tip.bias != 0.0:  # E = E_applied + E_depolarisation (coupled.applied_potential)
+        phi_applied = coupled.applied_potential(stack, config, scales, em, contact_radius)
+        applied = postprocess.recover(-ufl.grad(phi_applied) * E_unit, V1, "applied_field")
+    for vector in (field, flexo, applied):  # odd components vanish on mirror planes; one-sided
+        if vector is not None:  # cell averages there miss that
+            _zero_normal_on_symmetry_planes(vector, stack)
+    depolarization.x.array[:] = field.x.array - (applied.x.array if applied is not None else 0.0)
 
     # Axis: the whole film depth, densely; the DESIGN averages over a/4 ≤ −z ≤ a.
     depth = np.linspace(0.0, thickness, 4 * PROFILE_SAMPLES)
@@ -319,6 +326,7 @@ def electric_outputs(stack: StackMesh, em: coupled.ElectromechanicalSolution, co
     axis = postprocess.PointEvaluator(msh, np.c_[np.full_like(depth, x0), np.full_like(depth, y0), -depth])
     P_axis, E_axis = axis(em.P) * P_unit, axis(field)
     phi_axis, flexo_axis = axis(em.phi)[:, 0] * V_unit, axis(flexo)
+    E_dep_axis = axis(depolarization)
     below = (depth >= a / 4) & (depth <= a)
     Ez_below = float(np.mean(E_axis[below, 2]))
 
@@ -336,9 +344,10 @@ def electric_outputs(stack: StackMesh, em: coupled.ElectromechanicalSolution, co
     ring = postprocess.PointEvaluator(msh, np.c_[x0 + (rr * np.cos(tt)).ravel(),
                                                  y0 + (rr * np.sin(tt)).ravel(),
                                                  np.full(rr.size, -a / 4)])
-    Ez_ring = ring(field)[:, 2]
+    Ez_ring, Ez_dep_ring = ring(field)[:, 2], ring(depolarization)[:, 2]
     weights = rr.ravel() * np.isfinite(Ez_ring)
     Ez_edge = float(np.nansum(Ez_ring * weights) / weights.sum())
+    Ez_dep_edge = float(np.nansum(Ez_dep_ring * weights) / weights.sum())
 
     # The film top's potential (0 when short-circuited; free off the contact under an air
     # gap or an open top), sampled on a square of ±4a around the tip.
@@ -350,13 +359,16 @@ def electric_outputs(stack: StackMesh, em: coupled.ElectromechanicalSolution, co
         "depth_m": depth * L, "P_x_C_per_m2": P_axis[:, 0], "P_y_C_per_m2": P_axis[:, 1],
         "P_z_C_per_m2": P_axis[:, 2], "phi_V": phi_axis, "E_x_V_per_m": E_axis[:, 0],
         "E_z_V_per_m": E_axis[:, 2], "E_flexo_z_V_per_m": flexo_axis[:, 2],
+        "E_depolarization_z_V_per_m": E_dep_axis[:, 2],
+        "phi_applied_V": (axis(phi_applied)[:, 0] * V_unit if phi_applied is not None
+                          else np.zeros_like(depth)),
     }, comm)
     io.write_csv(outdir / "line_electric.csv", {
         "r_m": radius * L, "z_m": np.full_like(radius, -a / 4) * L,
         "P_x_C_per_m2": P_line[:, 0], "P_z_C_per_m2": P_line[:, 2], "phi_V": phi_line,
         "E_x_V_per_m": E_line[:, 0], "E_z_V_per_m": E_line[:, 2],
     }, comm)
-    _write_electric_fields(em, field, flexo, config, scales, outdir)
+    _write_electric_fields(em, [field, depolarization, applied, flexo], config, scales, outdir)
     P_magnitude = np.linalg.norm(P_axis, axis=1)
     return {
         "P_axis_max_C_per_m2": float(np.nanmax(P_magnitude)),
@@ -365,6 +377,8 @@ def electric_outputs(stack: StackMesh, em: coupled.ElectromechanicalSolution, co
         "max_abs_P_position_m": film_nodes["max_abs_P_position"],
         "Ez_below_tip_V_per_m": Ez_below,
         "Ez_contact_edge_V_per_m": Ez_edge,
+        "Ez_below_tip_depolarization_V_per_m": float(np.mean(E_dep_axis[below, 2])),
+        "Ez_contact_edge_depolarization_V_per_m": Ez_dep_edge,
         "Ex_line_min_V_per_m": float(E_line[extremum, 0]),
         "Ex_line_min_radius_m": float(radius[extremum] * L),
         "phi_min_V": film_nodes["phi_min"], "phi_max_V": film_nodes["phi_max"],
@@ -399,9 +413,13 @@ def _film_nodal_values(em: coupled.ElectromechanicalSolution, scales: Scales, de
             "phi_max": comm.allreduce(float(phi.max()) if m else -np.inf, op=MPI.MAX)}
 
 
-def _write_electric_fields(em, field, flexo, config: Config, scales: Scales,
+def _write_electric_fields(em, vectors: list, config: Config, scales: Scales,
                            outdir: pathlib.Path) -> None:
-    """polarization.bp (P, φ at the run's degree) and electric.bp (E, E^fl: P1), SI."""
+    """polarization.bp (P, φ at the run's degree) and electric.bp (P1 vectors, SI).
+
+    ``vectors``: E, its depolarisation part, its applied part (None without a bias) and
+    E^fl, written under the ``electric_field`` and ``flexo_field`` output choices.
+    """
     wanted = set(config.output.fields)
     primary = []
     if "polarization" in wanted:  # interpolated from the bubble-enriched space to Lagrange
@@ -414,7 +432,10 @@ def _write_electric_fields(em, field, flexo, config: Config, scales: Scales,
         phi_si = dolfinx.fem.Function(em.phi.function_space, name="potential")
         phi_si.x.array[:] = em.phi.x.array * scales.potential
         primary.append(phi_si)
-    derived = [f for name, f in (("electric_field", field), ("flexo_field", flexo)) if name in wanted]
+    field, depolarization, applied, flexo = vectors
+    derived = [f for name, f in (("electric_field", field), ("electric_field", depolarization),
+                                 ("electric_field", applied), ("flexo_field", flexo))
+               if name in wanted and f is not None]
     groups = {"potential": [f for f in primary if f.name == "potential"],
               "polarization": [f for f in primary if f.name == "polarization"],
               "electric": derived}
