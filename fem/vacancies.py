@@ -125,8 +125,9 @@ tail of a profile) a full Newton update of ln c can overshoot until exp overflow
 step is retried with the backtracking line search (:class:`NernstPlanck`), which is not the
 default because it stops with DIVERGED_LINE_SEARCH at the round-off floor. The absolute
 tolerance is set per step from the conservation target (see :class:`NernstPlanck`): the sum
-of the residual's rows is the mass error of the step. The step tolerance (1e-14) only ends an iteration that has reached the
-round-off floor, which happens for very long steps, where L²/(D·Δt) makes the target tiny."""
+of the residual's rows is the mass error of the step. The step tolerance (1e-14) only ends
+an iteration that has reached the round-off floor, which happens for very long steps, where
+L²/(D·Δt) makes the target tiny."""
 
 
 class NernstPlanck:
