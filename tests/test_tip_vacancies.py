@@ -43,6 +43,11 @@ def sphere_10s(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def sphere_steady(tmp_path_factory):
+    return _run(tmp_path_factory, "steady", {"shape": "sphere"}, {"mode": "steady"})
+
+
+@pytest.fixture(scope="module")
 def blunt_10s(tmp_path_factory):
     return _run(tmp_path_factory, "blunt10", {"shape": "flat"}, {"mode": "transient", "t_end": PATTERN_TIME})
 
@@ -88,11 +93,16 @@ def test_blunt_depletes_less_under_tip(sphere_10s, blunt_10s):
     assert blunt["delta_contact_mean"] > sphere["delta_contact_mean"]
 
 
-def test_steady_solver_equals_long_time_transient(tmp_path_factory):
-    """Poisson–Boltzmann Newton vs the transient run to quasi-steady: c on the surface within 1e-4."""
-    steady, steady_dir = _run(tmp_path_factory, "steady", {"shape": "sphere"}, {"mode": "steady"})
+@pytest.mark.serial  # long; that 1 and 2 ranks agree is tested by test_cli
+def test_steady_solver_equals_long_time_transient(sphere_steady, tmp_path_factory):
+    """Poisson–Boltzmann Newton vs the transient run to quasi-steady: c on the surface within 1e-4.
+
+    The transient runs with a loose step tolerance: the path to the steady state is not
+    what is compared, and its end does not depend on the tolerance.
+    """
+    steady, steady_dir = sphere_steady
     transient, transient_dir = _run(tmp_path_factory, "transient", {"shape": "sphere"},
-                                    {"mode": "transient"}, {"time_tolerance": 1e-2})
+                                    {"mode": "transient"}, {"time_tolerance": 5e-2})
     maps = [np.load(folder / "surface_map.npz")["s"] + 1.0 for folder in (steady_dir, transient_dir)]
     difference = np.nanmax(np.abs(maps[1] / maps[0] - 1.0))
     print(f"\nsteady ({steady['vacancy_rounds']} Poisson–Boltzmann rounds, "
@@ -121,14 +131,14 @@ def test_fixed_surface_holds_c0_on_the_top(tmp_path_factory):
     assert summary["vacancies_relative_change"] > 0  # the ambient fills the potential well
 
 
-def test_air_gap_surface_map(tmp_path_factory):
+def test_air_gap_surface_map(sphere_steady, tmp_path_factory):
     """The steady surface map under a 1 nm grounded air gap against the short-circuited top.
 
     DESIGN.md asks how the map depends on the surface condition; this reports it (the
     numbers are in the README). With the air gap the film top off the contact floats to
     tens of mV, and the steady Boltzmann state follows exp(−φ/V_T) there too.
     """
-    short, _ = _run(tmp_path_factory, "short", {"shape": "sphere"}, {"mode": "steady"})
+    short, _ = sphere_steady
     comm = MPI.COMM_WORLD
     folder = tmp_path_factory.mktemp("airgap") if comm.rank == 0 else None
     folder = comm.bcast(folder, root=0)

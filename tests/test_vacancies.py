@@ -146,6 +146,7 @@ def _spread_gaussian(steps: int, sigma0: float, t_end: float, background: float)
     return growth, peak, transport.total() / initial_total - 1
 
 
+@pytest.mark.serial  # 40 s; the parallel assembly is exercised by the slab and manufactured tests
 def test_gaussian_spreads_as_diffusion():
     """No field: σ² = σ0² + 2·D·t per axis within 1 %; the peak falls as (σ0/σ)³.
 
