@@ -2,12 +2,12 @@
 
 Das et al. (Nat. Commun. 8, 615 (2017), Fig. 3b): after pressing a sharp tip, the near-surface
 vacancy concentration is lower under the tip and higher around the contact edge; a flat tip
-depletes less under the tip. In this model (short-circuit top, blocking film) that pattern is
-kinetic: it forms within a second and holds to ~10² s on this mesh. The steady state (~10⁴ s)
-is the Boltzmann distribution in the depolarisation potential, in which the sensing layer under
-the tip is enriched instead (φ < 0 just below the grounded surface, where E_z points down).
-The pattern tests therefore run the transient to t = 10 s, a time of the order of a KPFM scan
-after the pressing.
+depletes less under the tip. In this model (short-circuit top, blocking film) the pattern
+forms within a second and holds to ~10² s with P1 and P2 alike. The sign of the steady state
+(~10⁴ s) under the tip depends on a ~0.5 nm surface layer of the field that P1 does not
+resolve on this mesh (P1 enriches the sensing layer there, P2 depletes it; see the README).
+The pattern tests therefore run the transient to t = 10 s, a time of the order of a KPFM
+scan after the pressing.
 """
 
 from __future__ import annotations
