@@ -3,9 +3,10 @@
 Das et al. (Nat. Commun. 8, 615 (2017), Fig. 3b): after pressing a sharp tip, the near-surface
 vacancy concentration is lower under the tip and higher around the contact edge; a flat tip
 depletes less under the tip. In this model (short-circuit top, blocking film) the pattern
-forms within a second and holds to ~10² s with P1 and P2 alike. The sign of the steady state
-(~10⁴ s) under the tip depends on a ~0.5 nm surface layer of the field that P1 does not
-resolve on this mesh (P1 enriches the sensing layer there, P2 depletes it; see the README).
+forms within a second and holds to ~10² s with P1 and P2 alike. The steady state (~10⁴ s)
+keeps an enriched ring outside the contact, but inside it depends on a ~0.5 nm surface layer
+of the field that these meshes barely resolve (P1 at 0.5 nm enriches the sensing layer
+under the tip, finer P1 and P2 deplete it; see the README).
 The pattern tests therefore run the transient to t = 10 s, a time of the order of a KPFM
 scan after the pressing.
 """
