@@ -845,8 +845,9 @@ def solve_with_vacancies(stack: StackMesh, config: Config, scales: Scales, tip: 
 
     history = None
     if boltzmann:
+        boltzmann_total = dolfinx.fem.form(ufl.exp(shift - em.phi / thermal_voltage) * dx)
         for rounds in range(1, 31):
-            integral = assemble_scalar(dolfinx.fem.form(ufl.exp(shift - em.phi / thermal_voltage) * dx))
+            integral = assemble_scalar(boltzmann_total)
             correction = math.log(total_initial / integral)
             shift.value += correction
             log.info("Poisson–Boltzmann round %d: λ = %.15g (change %.3e)", rounds,
@@ -856,14 +857,13 @@ def solve_with_vacancies(stack: StackMesh, config: Config, scales: Scales, tip: 
             update_electromechanics()
         else:
             raise solvers.SolverError("poisson_boltzmann", "λ did not settle in 30 rounds", 30)
-        w.x.array[:] = float(shift.value) - em.phi.x.array / thermal_voltage
-        w.x.array[outside] = 0.0
+        vacancies.set_boltzmann(w, em.phi, thermal_voltage, float(shift.value), outside)
         stats |= {"vacancy_solver": "boltzmann", "vacancy_rounds": rounds}
     else:
         transport = vacancies.NernstPlanck(w, em.phi, dx, material, scales, bcs, options)
         if config.solve.mode == "steady":
-            w.x.array[:] = -em.phi.x.array / thermal_voltage  # exact for a uniform top potential
-            w.x.array[outside] = 0.0
+            # The start is exact for a uniform top potential.
+            vacancies.set_boltzmann(w, em.phi, thermal_voltage, 0.0, outside)
             for rounds in range(1, 31):  # noqa: B007 — the count is reported
                 previous = w.x.array.copy()
                 transport.solve_steady()

@@ -30,8 +30,6 @@ import dataclasses
 import logging
 import math
 
-from mpi4py import MPI
-
 import dolfinx.fem
 import numpy as np
 import ufl
@@ -218,25 +216,12 @@ class NernstPlanck:
             self.solver.options["snes_linesearch_type"] = full_steps
 
 
-def boltzmann_log_density(phi: dolfinx.fem.Function, w: dolfinx.fem.Function,
-                          thermal_voltage: float, total: float, dx: ufl.Measure,
-                          outside: np.ndarray) -> float:
-    """Set w = λ − φ/V_T (nodal Boltzmann) with λ such that ∫e^w dx = ``total``; return λ.
+def set_boltzmann(w: dolfinx.fem.Function, phi: dolfinx.fem.Function, thermal_voltage: float,
+                  shift: float, outside: np.ndarray) -> None:
+    """Set w = shift − φ/V_T at the nodes: the discrete Boltzmann distribution.
 
-    ``w`` and ``phi`` must share a Lagrange space. Dofs ``outside`` the vacancy region are
-    set to 0 (they carry no vacancies). Potential and total in scaled units.
+    ``w`` and ``phi`` must share a Lagrange space; the dofs ``outside`` the vacancy region
+    are set to 0 (they carry no vacancies). Potential and V_T in the potential scale.
     """
-    w.x.array[:] = -phi.x.array / thermal_voltage
+    w.x.array[:] = shift - phi.x.array / thermal_voltage
     w.x.array[outside] = 0.0
-    # exp(−φ/V_T) can overflow for large potentials: shift by the largest value first.
-    owned = w.function_space.dofmap.index_map.size_local
-    inside = np.setdiff1d(np.arange(owned), outside)
-    local = float(w.x.array[inside].max()) if inside.size else -np.inf
-    shift = w.function_space.mesh.comm.allreduce(local, op=MPI.MAX)
-    w.x.array[:] -= shift
-    w.x.array[outside] = 0.0
-    integral = assemble_scalar(dolfinx.fem.form(ufl.exp(w) * dx))
-    correction = math.log(total / integral)
-    w.x.array[:] += correction
-    w.x.array[outside] = 0.0
-    return correction - shift
