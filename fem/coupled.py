@@ -550,9 +550,6 @@ def _block_preconditioner(unknowns, residuals, stiffness, constants, domains,
     return [[K_u, None, None], [None, A_PP, None], [None, None, K_phi]]
 
 
-APPLIED_POTENTIAL_PREFIX = "flexotip_phi_"
-
-
 def applied_potential(stack: StackMesh, config: Config, scales: Scales,
                       em: ElectromechanicalSolution, contact_radius: float) -> dolfinx.fem.Function:
     """The potential of the tip bias alone (potential scale): the applied field's.
@@ -580,7 +577,7 @@ def applied_potential(stack: StackMesh, config: Config, scales: Scales,
     bcs = potential_bcs(V, stack, dielectric, config.physics.electric_bc, bias,
                         tip_facets(stack, contact_radius))
     phi = dolfinx.fem.Function(V, name="applied_potential")
-    solvers.solve_linear(a, L, phi, bcs, prefix=APPLIED_POTENTIAL_PREFIX,
+    solvers.solve_linear(a, L, phi, bcs, prefix=solvers.APPLIED_POTENTIAL_PREFIX,
                          options=solvers.petsc_options(solvers.DIRECT, _user_options(config, "phi")))
     return phi
 

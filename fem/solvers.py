@@ -120,6 +120,30 @@ potential, ≈ −ε0·(κ_b + χ)·K_φ for a paraelectric (P ≈ ε0·χ·E), 
 that the preconditioner is positive definite, as MINRES needs."""
 
 
+NERNST_PLANCK_PREFIX = "flexotip_np_"
+
+NERNST_PLANCK = {
+    **DIRECT,
+    **NEWTON,
+    "snes_linesearch_type": "basic",
+    "snes_rtol": 1.0e-12,
+    "snes_stol": 1.0e-14,
+    "snes_max_it": 25,
+}
+"""Newton with MUMPS on the vacancies' log-density step (:mod:`flexotip.fem.vacancies`),
+full steps. Where the density is tiny (the tail of a profile) a full Newton update of ln c
+can overshoot until exp overflows; such a step is retried with the backtracking line
+search, which is not the default because it stops with DIVERGED_LINE_SEARCH at the
+round-off floor. The absolute tolerance is set per step from the conservation target: the
+sum of the residual's rows is the mass error of the step. The step tolerance (1e-14) only
+ends an iteration that has reached the round-off floor, which happens for very long steps,
+where L²/(D·Δt) makes the target tiny."""
+
+
+APPLIED_POTENTIAL_PREFIX = "flexotip_phi_"
+"""Laplace solve of the tip bias alone (:func:`flexotip.fem.coupled.applied_potential`)."""
+
+
 def block_index_sets(spaces: list[dolfinx.fem.FunctionSpace]) -> list[PETSc.IS]:
     """Global index sets of each space's owned dofs in a monolithic ``mpi``-kind block system.
 

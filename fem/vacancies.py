@@ -107,27 +107,6 @@ def nernst_planck_residual(w: dolfinx.fem.Function, w_old: dolfinx.fem.Function,
     return F
 
 
-NERNST_PLANCK_PREFIX = "flexotip_np_"
-
-NERNST_PLANCK = {
-    **solvers.DIRECT,
-    "snes_type": "newtonls",
-    "snes_linesearch_type": "basic",
-    "snes_rtol": 1.0e-12,
-    "snes_stol": 1.0e-14,
-    "snes_max_it": 25,
-    "snes_error_if_not_converged": True,
-}
-"""Newton with MUMPS on the log-density step, full steps. Where the density is tiny (the
-tail of a profile) a full Newton update of ln c can overshoot until exp overflows; such a
-step is retried with the backtracking line search (:class:`NernstPlanck`), which is not the
-default because it stops with DIVERGED_LINE_SEARCH at the round-off floor. The absolute
-tolerance is set per step from the conservation target (see :class:`NernstPlanck`): the sum
-of the residual's rows is the mass error of the step. The step tolerance (1e-14) only ends
-an iteration that has reached the round-off floor, which happens for very long steps, where
-L²/(D·Δt) makes the target tiny."""
-
-
 class NernstPlanck:
     """Backward-Euler steps of the log-density Nernst–Planck equation in a given potential.
 
@@ -140,7 +119,7 @@ class NernstPlanck:
         scales: Unit scales.
         bcs: Dirichlet conditions on w: dofs off the vacancy region pinned (any value),
             and w = 0 on a surface in contact with the ambient (fixed density c0).
-        options: PETSc options (defaults :data:`NERNST_PLANCK`).
+        options: PETSc options (defaults :data:`flexotip.fem.solvers.NERNST_PLANCK`).
         conservation_rtol: Target of |Δ∫c|/∫c per step from the Newton residual alone.
         source: Optional production rate (manufactured solutions), see
             :func:`nernst_planck_residual`.
@@ -162,8 +141,8 @@ class NernstPlanck:
         zero = dolfinx.fem.Constant(msh, dolfinx.default_scalar_type(0.0))
         v = ufl.TestFunction(w.function_space)
         residual += zero * w * v * ufl.dx(domain=msh, metadata={"quadrature_degree": 0})
-        self.options = solvers.petsc_options(NERNST_PLANCK, options)
-        self.solver = solvers.NonlinearSolver(residual, w, bcs, prefix=NERNST_PLANCK_PREFIX,
+        self.options = solvers.petsc_options(solvers.NERNST_PLANCK, options)
+        self.solver = solvers.NonlinearSolver(residual, w, bcs, prefix=solvers.NERNST_PLANCK_PREFIX,
                                               options=self.options)
         self._total_form = dolfinx.fem.form(ufl.exp(w) * dx)
         self._volume = assemble_scalar(dolfinx.fem.form(1.0 * dx))
