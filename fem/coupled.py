@@ -15,8 +15,6 @@ import math
 import time
 from collections.abc import Callable
 
-from mpi4py import MPI
-
 import dolfinx.fem
 import dolfinx.mesh
 import numpy as np
@@ -30,6 +28,8 @@ from flexotip.fem.loads import TipPressure
 from flexotip.fem.postprocess import (
     PointEvaluator,
     assemble_scalar,
+    global_max,
+    global_min,
     largest_nodal_norm,
     recover_on_boundary,
 )
@@ -753,14 +753,6 @@ class VacancySolution:
     stats: dict
 
 
-def _owned_max(values: np.ndarray, comm) -> float:
-    return comm.allreduce(float(np.max(values)) if values.size else -np.inf, op=MPI.MAX)
-
-
-def _owned_min(values: np.ndarray, comm) -> float:
-    return comm.allreduce(float(np.min(values)) if values.size else np.inf, op=MPI.MIN)
-
-
 def solve_with_vacancies(stack: StackMesh, config: Config, scales: Scales, tip: TipLoadSolution,
                          contact_radius: float, observe: Callable | None = None
                          ) -> tuple[ElectromechanicalSolution, VacancySolution]:
@@ -865,7 +857,7 @@ def solve_with_vacancies(stack: StackMesh, config: Config, scales: Scales, tip: 
                 previous = w.x.array.copy()
                 transport.solve_steady()
                 update_electromechanics()
-                moved = _owned_max(np.abs(w.x.array - previous)[film_dofs], comm)
+                moved = global_max(np.abs(w.x.array - previous)[film_dofs], comm)
                 if moved < 1e-10:
                     break
             stats |= {"vacancy_solver": "steady", "vacancy_rounds": rounds}
@@ -892,8 +884,9 @@ def _vacancy_transient(transport: vacancies.NernstPlanck, w: dolfinx.fem.Functio
     comm = w.function_space.mesh.comm
     h_min = stack.msh.h(stack.msh.topology.dim, np.arange(
         stack.msh.topology.index_map(stack.msh.topology.dim).size_local, dtype=np.int32))
-    h_min = _owned_min(h_min, comm) * scales.length
-    dt = settings.first_step or 0.1 * h_min**2 / material.diffusivity
+    h_min = global_min(h_min, comm) * scales.length
+    first_step = settings.first_step or 0.1 * h_min**2 / material.diffusivity
+    dt = first_step
     tolerance, rtol = settings.time_tolerance, settings.quasi_steady_rtol
     total_initial = transport.total()
     history = VacancyHistory()
@@ -908,16 +901,16 @@ def _vacancy_transient(transport: vacancies.NernstPlanck, w: dolfinx.fem.Functio
         except solvers.SolverError:
             history.rejected += 1
             dt /= 4
-            if dt < 1e-6 * (settings.first_step or 0.1 * h_min**2 / material.diffusivity):
+            if dt < 1e-6 * first_step:
                 raise
             log.warning("vacancies: Newton failed; retrying with Δt = %.3g s", dt)
             continue
         new = w.x.array[film_dofs]
         if w_older is None:
-            error = 0.5 * _owned_max(np.abs(new - w_start[film_dofs]), comm)
+            error = 0.5 * global_max(np.abs(new - w_start[film_dofs]), comm)
         else:
             predictor = w_start[film_dofs] + dt / dt_old * (w_start[film_dofs] - w_older)
-            error = _owned_max(np.abs(new - predictor), comm) * dt / (dt + dt_old)
+            error = global_max(np.abs(new - predictor), comm) * dt / (dt + dt_old)
         if error > tolerance:
             w.x.array[:] = w_start
             history.rejected += 1
@@ -926,11 +919,11 @@ def _vacancy_transient(transport: vacancies.NernstPlanck, w: dolfinx.fem.Functio
         update_electromechanics()
         t += dt
         c_new, c_start = np.exp(new), np.exp(w_start[film_dofs])
-        c_max = _owned_max(c_new, comm)
-        change = _owned_max(np.abs(c_new - c_start), comm) / c_max
+        c_max = global_max(c_new, comm)
+        change = global_max(np.abs(c_new - c_start), comm) / c_max
         for series, value in ((history.times, t), (history.steps, dt),
                               (history.total_change, transport.total() / total_initial - 1),
-                              (history.c_min, _owned_min(c_new, comm)), (history.c_max, c_max),
+                              (history.c_min, global_min(c_new, comm)), (history.c_max, c_max),
                               (history.change, change), (history.error, error),
                               (history.newton, report.iterations)):
             series.append(value)

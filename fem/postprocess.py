@@ -21,6 +21,16 @@ def assemble_scalar(form: ufl.Form) -> float:
     return compiled.mesh.comm.allreduce(dolfinx.fem.assemble_scalar(compiled), op=MPI.SUM)
 
 
+def global_max(values: np.ndarray, comm: MPI.Comm) -> float:
+    """Largest of this rank's ``values`` over all ranks (−inf if none has any)."""
+    return comm.allreduce(float(np.max(values)) if values.size else -np.inf, op=MPI.MAX)
+
+
+def global_min(values: np.ndarray, comm: MPI.Comm) -> float:
+    """Smallest of this rank's ``values`` over all ranks (+inf if none has any)."""
+    return comm.allreduce(float(np.min(values)) if values.size else np.inf, op=MPI.MIN)
+
+
 def recover(expr: ufl.core.expr.Expr, V: dolfinx.fem.FunctionSpace,
             name: str | None = None, dx: ufl.Measure | None = None) -> dolfinx.fem.Function:
     """Lumped L2 projection of an expression onto a continuous P1 space (no solve).

@@ -409,8 +409,7 @@ def _film_nodal_values(em: coupled.ElectromechanicalSolution, scales: Scales, de
     phi = em.phi.x.array[:m] * scales.potential
     return {"max_abs_P": value * scales.polarization,
             "max_abs_P_position": [float(c) * scales.length for c in position],
-            "phi_min": comm.allreduce(float(phi.min()) if m else np.inf, op=MPI.MIN),
-            "phi_max": comm.allreduce(float(phi.max()) if m else -np.inf, op=MPI.MAX)}
+            "phi_min": postprocess.global_min(phi, comm), "phi_max": postprocess.global_max(phi, comm)}
 
 
 def _write_electric_fields(em, vectors: list, config: Config, scales: Scales,
@@ -477,8 +476,8 @@ def vacancy_outputs(stack: StackMesh, vac: coupled.VacancySolution, config: Conf
     values = surface_map(vac.w)
     extremes = surface_map.extremes(values, contact_radius)
     w_film = vac.w.x.array[vac.film_dofs]
-    c_min = coupled._owned_min(np.exp(w_film), comm) * c0
-    c_max = coupled._owned_max(np.exp(w_film), comm) * c0
+    c_min = postprocess.global_min(np.exp(w_film), comm) * c0
+    c_max = postprocess.global_max(np.exp(w_film), comm) * c0
     gx, gy = np.meshgrid(surface_map.x, surface_map.y, indexing="ij")
     meshed = np.isfinite(values)
     io.write_csv(outdir / "surface_map.csv", {"x_m": gx[meshed] * L, "y_m": gy[meshed] * L,
