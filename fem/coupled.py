@@ -542,11 +542,7 @@ def _block_preconditioner(unknowns, residuals, stiffness, constants, domains,
         K_u += constants.zero * ufl.inner(du, v) * domains.dx_air
     A_PP = ufl.derivative(residuals[1], P, ufl.TrialFunction(V_P))
     permittivity = constants.permittivity + susceptibility * constants.vacuum_permittivity
-    K_phi = permittivity * ufl.inner(ufl.grad(dphi), ufl.grad(psi)) * domains.dx_film
-    if domains.dx_air is not None:
-        K_phi += constants.vacuum_permittivity * ufl.inner(ufl.grad(dphi), ufl.grad(psi)) * domains.dx_air
-    if domains.dx_rest is not None:  # keep the pinned substrate dofs in the pattern
-        K_phi += constants.zero * dphi * psi * domains.dx_rest
+    K_phi = electromechanics.dielectric_form(dphi, psi, permittivity, constants, domains)
     return [[K_u, None, None], [None, A_PP, None], [None, None, K_phi]]
 
 
@@ -566,15 +562,10 @@ def applied_potential(stack: StackMesh, config: Config, scales: Scales,
     V = em.phi.function_space
     domains, c = em.domains, em.constants
     trial, test = ufl.TrialFunction(V), ufl.TestFunction(V)
-    a = c.permittivity * ufl.inner(ufl.grad(trial), ufl.grad(test)) * domains.dx_film
-    dielectric = domains.dx_film
-    if domains.dx_air is not None:
-        a += c.vacuum_permittivity * ufl.inner(ufl.grad(trial), ufl.grad(test)) * domains.dx_air
-        dielectric = domains.dx_film + domains.dx_air
-    a += c.zero * trial * test * domains.dx_rest  # the grounded substrate's dofs, in the pattern
+    a = electromechanics.dielectric_form(trial, test, c.permittivity, c, domains)
     L = c.zero * test * domains.dx_film
     bias = dolfinx.fem.Constant(stack.msh, dolfinx.default_scalar_type(config.tip.bias / scales.potential))
-    bcs = potential_bcs(V, stack, dielectric, config.physics.electric_bc, bias,
+    bcs = potential_bcs(V, stack, domains.dielectric, config.physics.electric_bc, bias,
                         tip_facets(stack, contact_radius))
     phi = dolfinx.fem.Function(V, name="applied_potential")
     solvers.solve_linear(a, L, phi, bcs, prefix=solvers.APPLIED_POTENTIAL_PREFIX,
@@ -646,10 +637,9 @@ def solve_electromechanics(stack: StackMesh, config: Config, scales: Scales,
         dx_charge = domains.dx_film(metadata={"quadrature_degree": vacancies.quadrature_degree(degree)})
         residuals[2] += space_charge(phi) * ufl.TestFunction(V_phi) * dx_charge
 
-    dielectric = domains.dx_film if domains.dx_air is None else domains.dx_film + domains.dx_air
     tip_potential = dolfinx.fem.Constant(msh, dolfinx.default_scalar_type(config.tip.bias / scales.potential))
     bcs = (mechanical_bcs(V_u, stack, solid_measure(stack)) + polarization_bcs(V_P, stack, domains.dx_film)
-           + potential_bcs(V_phi, stack, dielectric, config.physics.electric_bc, tip_potential,
+           + potential_bcs(V_phi, stack, domains.dielectric, config.physics.electric_bc, tip_potential,
                            tip_facets(stack, contact_radius)))
     block = config.solve.electromechanics_solver == "block"
     defaults = solvers.ELECTROMECHANICS_BLOCK if block else solvers.ELECTROMECHANICS

@@ -218,7 +218,8 @@ class Domains:
         dx_rest: Volume measure of the other solids (the substrate), elastic only.
         dx_air: Volume measure of the air, or None (electric only, vacuum permittivity).
         ds: Exterior-facet measure (all exterior facets; the indicator keeps the film's).
-        dS_interface: Interior-facet measure of the film/substrate interface, or None.
+        dS_interface: Interior-facet measure of the film's inner faces (its bottom, and its
+            top under an air layer), or None.
         film_indicator: DG0 function, 1 in film cells and 0 elsewhere (picks the film side
             of interior facets).
     """
@@ -229,6 +230,26 @@ class Domains:
     ds: ufl.Measure
     dS_interface: ufl.Measure | None  # noqa: N815 — UFL's name for interior facets
     film_indicator: dolfinx.fem.Function
+
+    @property
+    def dielectric(self) -> ufl.Measure:
+        """Where φ is solved: the film, and the air if there is one."""
+        return self.dx_film if self.dx_air is None else self.dx_film + self.dx_air
+
+
+def dielectric_form(trial, test, film_permittivity: ufl.core.expr.Expr, c: ScaledConstants,
+                    domains: Domains) -> ufl.Form:
+    """∫ ε·∇trial·∇test over the dielectric: ``film_permittivity`` in the film, ε0 in the air.
+
+    A zero term over the other solids keeps their (grounded) dofs in the sparsity pattern.
+    """
+    grad_product = ufl.inner(ufl.grad(trial), ufl.grad(test))
+    form = film_permittivity * grad_product * domains.dx_film
+    if domains.dx_air is not None:
+        form += c.vacuum_permittivity * grad_product * domains.dx_air
+    if domains.dx_rest is not None:
+        form += c.zero * trial * test * domains.dx_rest
+    return form
 
 
 def flexo_energy(u, P, c: ScaledConstants, domains: Domains) -> ufl.Form:
