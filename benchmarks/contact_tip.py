@@ -74,7 +74,6 @@ def main() -> None:
     results = [run_case(comm, case) for case in CASES]
     if comm.rank == 0:
         report.write("contact_tip", comm.size, "cases", results, markdown_table(results))
-        print(markdown_table(results))
 
 
 if __name__ == "__main__":

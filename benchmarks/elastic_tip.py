@@ -85,7 +85,6 @@ def main() -> None:
             print(json.dumps(results[-1]), flush=True)
     if comm.rank == 0:
         report.write("elastic_tip", comm.size, "levels", results, markdown_table(results))
-        print(markdown_table(results))
 
 
 if __name__ == "__main__":

@@ -101,7 +101,6 @@ def main() -> None:
     results = [run_case(comm, size, growth, solver) for solver in SOLVERS for size, growth in LEVELS]
     if comm.rank == 0:
         report.write("electromechanics", comm.size, "cases", results, markdown_table(results))
-        print(markdown_table(results))
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ HERE = pathlib.Path(__file__).parent
 
 
 def write(name: str, n_ranks: int, key: str, rows: list[dict], table: str) -> None:
-    """Write ``results/<name>.json`` and replace the ``name`` table in benchmarks/README.md.
+    """Write ``results/<name>.json``, replace the ``name`` table in benchmarks/README.md, print it.
 
     Args:
         name: Benchmark name (file stem and table marker).
@@ -36,3 +36,4 @@ def write(name: str, n_ranks: int, key: str, rows: list[dict], table: str) -> No
     else:
         text += "\n" + block + "\n"
     readme.write_text(text)
+    print(table)

@@ -107,7 +107,6 @@ def main() -> None:
             results.append(row)
     if comm.rank == 0:
         report.write("vacancies", comm.size, "cases", results, markdown_table(results))
-        print(markdown_table(results))
 
 
 if __name__ == "__main__":
