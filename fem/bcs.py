@@ -93,8 +93,7 @@ def potential_bcs(V: dolfinx.fem.FunctionSpace, stack: StackMesh, dx_dielectric,
     grounded = [dofs_outside(V, dx_dielectric),
                 dolfinx.fem.locate_dofs_topological(V, fdim, stack.facets(names.FILM_SUBSTRATE))]
     if electric_bc == "short-circuit":
-        top = [stack.facets(names.FILM_TOP), stack.facets(names.CONTACT)]
-        grounded.append(dolfinx.fem.locate_dofs_topological(V, fdim, np.concatenate(top)))
+        grounded.append(dolfinx.fem.locate_dofs_topological(V, fdim, stack.film_top_facets()))
     elif electric_bc == "air-gap":
         grounded.append(dolfinx.fem.locate_dofs_topological(V, fdim, stack.facets(names.AIR_TOP)))
     elif electric_bc != "open":

@@ -577,7 +577,7 @@ def tip_facets(stack: StackMesh, radius: float) -> np.ndarray:
     """Facets of the film top within ``radius`` (length scale) of the tip axis: the contact."""
     msh = stack.msh
     x0, y0 = stack.geometry.contact_center
-    top = np.concatenate([stack.facets(names.CONTACT), stack.facets(names.FILM_TOP)])
+    top = stack.film_top_facets()
     inside = dolfinx.mesh.locate_entities(  # interior facets too, under an air layer
         msh, msh.topology.dim - 1,
         lambda x: (np.hypot(x[0] - x0, x[1] - y0) <= radius * (1 + 1e-9) + 1e-12) & np.isclose(x[2], 0.0))
@@ -805,8 +805,7 @@ def solve_with_vacancies(stack: StackMesh, config: Config, scales: Scales, tip: 
     film_dofs = np.setdiff1d(np.arange(owned, dtype=np.int32), outside)
     bcs = [dolfinx.fem.dirichletbc(dolfinx.default_scalar_type(0.0), outside, V)]
     if settings.surface == "fixed":
-        top = np.concatenate([stack.facets(names.FILM_TOP), stack.facets(names.CONTACT)])
-        surface = dolfinx.fem.locate_dofs_topological(V, msh.topology.dim - 1, top)
+        surface = dolfinx.fem.locate_dofs_topological(V, msh.topology.dim - 1, stack.film_top_facets())
         bcs.append(dolfinx.fem.dirichletbc(dolfinx.default_scalar_type(0.0), surface, V))
     total_form = dolfinx.fem.form(ufl.exp(w) * dx)
     total_initial = assemble_scalar(dolfinx.fem.form(1.0 * dx))

@@ -17,6 +17,7 @@ import dolfinx.io.gmsh
 import dolfinx.mesh
 import numpy as np
 
+from flexotip.geometry import names
 from flexotip.geometry.stack import StackGeometry, add_film_stack, mesh_size
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,10 @@ class StackMesh:
         if name not in self.groups:
             return np.empty(0, dtype=np.int32)
         return self.facet_tags.find(self.groups[name])
+
+    def film_top_facets(self) -> np.ndarray:
+        """Local indices of the facets of the film top, the contact disc included."""
+        return np.concatenate([self.facets(names.FILM_TOP), self.facets(names.CONTACT)])
 
     def cells(self, name: str) -> np.ndarray:
         """Local indices of the cells of a named region (empty if absent)."""
