@@ -34,6 +34,12 @@ def outdir(tmp_path, comm) -> pathlib.Path:
     return pathlib.Path(comm.bcast(str(tmp_path), root=0))
 
 
+def shared_dir(tmp_path_factory, name: str) -> pathlib.Path:
+    """A new folder of a module-scoped fixture, made by rank 0 and shared by all ranks."""
+    folder = str(tmp_path_factory.mktemp(name)) if MPI.COMM_WORLD.rank == 0 else None
+    return pathlib.Path(MPI.COMM_WORLD.bcast(folder, root=0))
+
+
 def read_csv(path: pathlib.Path) -> dict[str, list[float]]:
     """Columns of a flexotip CSV table, by header name."""
     with open(path) as handle:

@@ -13,7 +13,7 @@ import pathlib
 
 import numpy as np
 import pytest
-from conftest import MECHANICS_ONLY, read_csv, run_case
+from conftest import MECHANICS_ONLY, read_csv, run_case, shared_dir
 
 from flexotip import analytic
 
@@ -38,12 +38,6 @@ def sections(tip: dict, contact_size: float, solve: dict | None = None) -> dict:
         "solve": solve or {},
         "output": {"fields": ["displacement", "contact_pressure"]},
     }
-
-
-def shared_dir(tmp_path_factory, name: str) -> pathlib.Path:
-    from mpi4py import MPI
-
-    return pathlib.Path(MPI.COMM_WORLD.bcast(str(tmp_path_factory.mktemp(name)), root=0))
 
 
 @pytest.fixture(scope="module")

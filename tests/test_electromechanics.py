@@ -26,7 +26,7 @@ import dolfinx.mesh
 import numpy as np
 import pytest
 import ufl
-from conftest import read_csv, run_case
+from conftest import read_csv, run_case, shared_dir
 
 from flexotip.fem import electromechanics, mechanics, solvers
 from flexotip.fem.bcs import dofs_outside
@@ -215,8 +215,7 @@ def biased_disc(tmp_path_factory):
     comm = MPI.COMM_WORLD
     runs = {}
     for size in (0.4e-9, 0.2e-9):
-        folder = tmp_path_factory.mktemp("bias") if comm.rank == 0 else None
-        folder = comm.bcast(folder, root=0)
+        folder = shared_dir(tmp_path_factory, "bias")
         sections = BIASED_DISC | {"mesh": BIASED_DISC["mesh"] | {"contact_size": size}}
         runs[size] = (run_case(comm, sections, folder), folder)
     return runs

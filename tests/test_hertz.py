@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import MECHANICS_ONLY, read_csv, run_case
+from conftest import MECHANICS_ONLY, read_csv, run_case, shared_dir
 
 from flexotip import analytic
 
@@ -40,10 +40,7 @@ def hertz_run(tmp_path_factory):
     from mpi4py import MPI
 
     comm = MPI.COMM_WORLD
-    outdir = comm.bcast(str(tmp_path_factory.mktemp("hertz")), root=0)
-    import pathlib
-
-    outdir = pathlib.Path(outdir)
+    outdir = shared_dir(tmp_path_factory, "hertz")
     summary = run_case(comm, hertz_sections(0.6e-9), outdir)
     return summary, outdir
 

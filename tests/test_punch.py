@@ -9,11 +9,9 @@ F(1 − ν²)/(2aE) within 5 %; outside, the surface follows (2δ/π)·arcsin(a/
 
 from __future__ import annotations
 
-import pathlib
-
 import numpy as np
 import pytest
-from conftest import MECHANICS_ONLY, read_csv, run_case
+from conftest import MECHANICS_ONLY, read_csv, run_case, shared_dir
 
 from flexotip import analytic
 
@@ -28,7 +26,7 @@ def punch_run(tmp_path_factory):
     from mpi4py import MPI
 
     comm = MPI.COMM_WORLD
-    outdir = pathlib.Path(comm.bcast(str(tmp_path_factory.mktemp("punch")), root=0))
+    outdir = shared_dir(tmp_path_factory, "punch")
     sections = {
         "material": {"elasticity": "isotropic", "young": YOUNG, "poisson": POISSON},
         "film": {"half_width": 800e-9, "substrate_thickness": 800e-9 - 46.86e-9,

@@ -18,7 +18,7 @@ from mpi4py import MPI
 
 import numpy as np
 import pytest
-from conftest import read_csv, run_case
+from conftest import read_csv, run_case, shared_dir
 
 SMALL = {
     "film": {"half_width": 120e-9, "substrate_thickness": 60e-9, "symmetry": "quarter"},
@@ -30,8 +30,7 @@ SMALL = {
 
 def _run(tmp_path_factory, name: str, tip: dict, solve: dict | None = None):
     comm = MPI.COMM_WORLD
-    folder = tmp_path_factory.mktemp(name) if comm.rank == 0 else None
-    folder = comm.bcast(folder, root=0)
+    folder = shared_dir(tmp_path_factory, name)
     sections = SMALL | {"tip": tip} | ({"solve": solve} if solve else {})
     return run_case(comm, sections, folder), folder
 
@@ -107,8 +106,7 @@ def test_air_gap_keeps_the_mechanics_and_frees_the_surface_potential(sphere, tmp
     """
     short, _ = sphere
     comm = MPI.COMM_WORLD
-    folder = tmp_path_factory.mktemp("air") if comm.rank == 0 else None
-    folder = comm.bcast(folder, root=0)
+    folder = shared_dir(tmp_path_factory, "air")
     sections = SMALL | {"tip": {"shape": "sphere"},
                         "film": SMALL["film"] | {"air_thickness": 1e-9},
                         "physics": SMALL["physics"] | {"electric_bc": "air-gap"}}

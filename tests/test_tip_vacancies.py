@@ -17,7 +17,7 @@ from mpi4py import MPI
 
 import numpy as np
 import pytest
-from conftest import read_csv, run_case
+from conftest import read_csv, run_case, shared_dir
 
 SMALL = {
     "film": {"half_width": 120e-9, "substrate_thickness": 60e-9, "symmetry": "quarter"},
@@ -30,8 +30,7 @@ PATTERN_TIME = 10.0
 
 def _run(tmp_path_factory, name: str, tip: dict, solve: dict, vacancies: dict | None = None):
     comm = MPI.COMM_WORLD
-    folder = tmp_path_factory.mktemp(name) if comm.rank == 0 else None
-    folder = comm.bcast(folder, root=0)
+    folder = shared_dir(tmp_path_factory, name)
     sections = SMALL | {"tip": tip, "solve": solve} | ({"vacancies": vacancies} if vacancies else {})
     return run_case(comm, sections, folder), folder
 
@@ -141,8 +140,7 @@ def test_air_gap_surface_map(sphere_steady, tmp_path_factory):
     """
     short, _ = sphere_steady
     comm = MPI.COMM_WORLD
-    folder = tmp_path_factory.mktemp("airgap") if comm.rank == 0 else None
-    folder = comm.bcast(folder, root=0)
+    folder = shared_dir(tmp_path_factory, "airgap")
     sections = SMALL | {"tip": {"shape": "sphere"}, "solve": {"mode": "steady"},
                         "film": SMALL["film"] | {"air_thickness": 1e-9},
                         "physics": {"electric_bc": "air-gap"}}
