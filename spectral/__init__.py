@@ -9,5 +9,10 @@ the config and the material parameters with :mod:`flexotip.fem`.
 * :mod:`flexotip.spectral.grid`: the film box, its cell-centred grid, and surface loads
   as cosine amplitudes (DCT-II of samples or cell averages, exact transforms);
 * :mod:`flexotip.spectral.elasticity`: the box under a pressure, displacement and
-  stress on the grid or at any point.
+  stress on the grid or at any point;
+* :mod:`flexotip.spectral.series`: the box with mirror walls on all six faces, fields as
+  cosine/sine series by parity (DCT-II/DST-II on a cell-centred grid), derivatives;
+* :mod:`flexotip.spectral.coupled`: the flexoelectric (u, P, φ) problem in that box, per
+  mode, with electrostriction, the full Landau energy and the semi-implicit TDGL step;
+* :mod:`flexotip.spectral.transport`: semi-implicit Nernst–Planck in that box.
 """
