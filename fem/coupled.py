@@ -145,6 +145,14 @@ def contact_measure(stack: StackMesh) -> ufl.Measure:
     return ufl.Measure(kind, domain=stack.msh, subdomain_data=stack.facet_tags)(stack.groups[names.CONTACT])
 
 
+def top_measure(stack: StackMesh) -> ufl.Measure:
+    """The whole film top, the contact disc included (exterior facets, or interior under air)."""
+    kind = "dS" if names.AIR in stack.groups else "ds"
+    groups = stack.groups
+    return ufl.Measure(kind, domain=stack.msh, subdomain_data=stack.facet_tags)(
+        (groups[names.FILM_TOP], groups[names.CONTACT]))
+
+
 def _elastic_setup(stack: StackMesh, config: Config, scales: Scales):
     msh = stack.msh
     V = dolfinx.fem.functionspace(msh, ("Lagrange", config.mesh.degree, (3,)))
@@ -155,7 +163,7 @@ def _elastic_setup(stack: StackMesh, config: Config, scales: Scales):
 
 
 def solve_prescribed(stack: StackMesh, config: Config, scales: Scales,
-                     contact_radius: float | None = None) -> TipLoadSolution:
+                     contact_radius: float | None = None, profile: str | None = None) -> TipLoadSolution:
     """Elasticity under the Hertz (sphere) or Sneddon (flat) pressure on the contact disc.
 
     Args:
@@ -164,6 +172,9 @@ def solve_prescribed(stack: StackMesh, config: Config, scales: Scales,
         scales: Unit scales.
         contact_radius: Radius of the pressure (length scale) if not the mesh's contact
             disc (the first guess of a solved contact uses the predicted radius).
+        profile: A pressure profile of :mod:`flexotip.fem.loads` in place of the tip
+            shape's; "gaussian" (the spectral cross-check's smooth load) acts on the
+            whole film top.
 
     Raises:
         solvers.SolverError: If the linear solver does not converge.
@@ -172,12 +183,13 @@ def solve_prescribed(stack: StackMesh, config: Config, scales: Scales,
     V, stiffness, _, bcs = _elastic_setup(stack, config, scales)
     geometry = stack.geometry
     band = geometry.edge_band or (config.mesh.contact_size / scales.length if contact_radius else 0.0)
+    profile = profile or ("punch" if config.tip.shape == "flat" else "hertz")
     load = TipPressure.create(
-        msh, "punch" if config.tip.shape == "flat" else "hertz",
+        msh, profile,
         force=config.tip.force / scales.force,
         contact_radius=contact_radius or geometry.contact_radius,
         center=geometry.contact_center, edge_band=band)
-    ds_contact = contact_measure(stack)
+    ds_contact = top_measure(stack) if profile == "gaussian" else contact_measure(stack)
     dx_solid = solid_measure(stack)
     a, L = mechanics.elastic_forms(V, stiffness, load, ds_contact, dx_solid)
     if dx_solid is not None:  # the air's (pinned) dofs keep their place in the sparsity
@@ -517,11 +529,13 @@ def film_domains(stack: StackMesh) -> electromechanics.Domains:
     # The film's faces inside the mesh: its bottom, and its top under an air layer.
     interface = ((groups[names.FILM_SUBSTRATE], groups[names.FILM_TOP], groups[names.CONTACT]) if air
                  else groups[names.FILM_SUBSTRATE])
+    # The film's physical surfaces: under air its top is interior (in the interface measure);
+    # the symmetry planes and lateral walls are mirror planes, not surfaces.
+    top = None if air else top_measure(stack)
     return electromechanics.Domains(
         dx_film=dx(groups[names.FILM]), dx_rest=dx(groups[names.SUBSTRATE]),
         dx_air=dx(groups[names.AIR]) if air else None,
-        ds=ufl.Measure("ds", domain=msh), dS_interface=dS(interface),
-        film_indicator=indicator)
+        ds=top, dS_interface=dS(interface), film_indicator=indicator)
 
 
 def _block_preconditioner(unknowns, residuals, stiffness, constants, domains,

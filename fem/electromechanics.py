@@ -33,10 +33,24 @@ integration by parts over the film:
     ∫_film f_ijkl P_k ∂_l ε_ij dV = −∫_film A:∇P dV + ∮_∂film (A·n)·P dS,
     A_kl = f_ijkl·ε_ij,
 
-exact for smooth u. The surface integral runs over every film boundary: the top, the
-lateral walls and symmetry planes (where it vanishes for symmetric fields) and the
-film/substrate interface (an interior facet, hence the ``shared_facet`` ghosting of the
-meshes). Its u-variation is the converse effect's surface part.
+exact for smooth u. The surface integral runs over the film's physical surfaces: its top
+(exterior facets, or interior ones under an air layer) and the film/substrate interface
+(an interior facet, hence the ``shared_facet`` ghosting of the meshes). Its u-variation is
+the converse effect's surface part. It is left out on the symmetry planes and the lateral
+walls: they are mirror planes of the full problem, not surfaces. There the term vanishes
+for mirror-symmetric fields, but its u-variation (∝ ∂u_t/∂n·P_t on the plane) does not,
+and keeping it made the FEM solution in a box with mirror walls miss the mirror-symmetric
+one: 13 % in u and no convergence in P against the spectral reference, which converged
+(0.7 % → 0.2 % in P, 0.8 % → 0.2 % in u, P2 at h = 2.7 → 1.6 nm) once it was dropped
+(the issue-6 cross-check, ``flexotip crosscheck electromechanics``).
+
+On the real surfaces the same u-variation involves the trace of ε(δu), which H¹ elements
+do not control, and the surface layer of P is thinner than any mesh here (√(G·ε0·κ_b) ≈
+0.07 nm): the polarisation at the film top, where P_axis_max sits, is not mesh-converged
+(0.034 / 0.026 / 0.019 C/m² for P1 at 0.5 nm, P1 at 0.25 nm and P2 at 0.5 nm on a 120 nm
+quarter box), while E_z below the tip is (−5.2 / −5.9 / −5.7 MV/m). The fully
+integrated-by-parts form −∫f·ε:∇P (no surface term, P with the natural condition
+G·∂P/∂n = A·n) is no better there (0.055 / 0.075 / 0.050 C/m²).
 
 **Polarisation element.** P is continuous Lagrange of the displacement's degree k, by
 default, or that space enriched with interior bubbles of degree k + 3 (b_K·P_{k−1} per cell
@@ -217,7 +231,9 @@ class Domains:
         dx_film: Volume measure of the film.
         dx_rest: Volume measure of the other solids (the substrate), elastic only.
         dx_air: Volume measure of the air, or None (electric only, vacuum permittivity).
-        ds: Exterior-facet measure (all exterior facets; the indicator keeps the film's).
+        ds: Exterior-facet measure of the film's physical surface (its top), or None when
+            it has none (a top under air is interior; symmetry planes and lateral walls
+            are mirror planes, not surfaces).
         dS_interface: Interior-facet measure of the film's inner faces (its bottom, and its
             top under an air layer), or None.
         film_indicator: DG0 function, 1 in film cells and 0 elsewhere (picks the film side
@@ -227,7 +243,7 @@ class Domains:
     dx_film: ufl.Measure
     dx_rest: ufl.Measure | None
     dx_air: ufl.Measure | None
-    ds: ufl.Measure
+    ds: ufl.Measure | None
     dS_interface: ufl.Measure | None  # noqa: N815 — UFL's name for interior facets
     film_indicator: dolfinx.fem.Function
 
@@ -253,12 +269,13 @@ def dielectric_form(trial, test, film_permittivity: ufl.core.expr.Expr, c: Scale
 
 
 def flexo_energy(u, P, c: ScaledConstants, domains: Domains) -> ufl.Form:
-    """∫_film f_ijkl P_k ∂_l ε_ij dV, written as −∫A:∇P + ∮(A·n)·P (see the module docstring)."""
+    """∫_film f_ijkl P_k ∂_l ε_ij dV, written as −∫A:∇P + ∮(A·n)·P over the film's surfaces (module doc)."""
     A = flexo_contraction(strain(u), c)
     n = ufl.FacetNormal(domains.film_indicator.function_space.mesh)
     energy = -ufl.inner(A, ufl.grad(P)) * domains.dx_film
     chi = domains.film_indicator
-    energy += chi * ufl.dot(ufl.dot(A, n), P) * domains.ds
+    if domains.ds is not None:
+        energy += chi * ufl.dot(ufl.dot(A, n), P) * domains.ds
     if domains.dS_interface is not None:
         energy += sum(chi(side) * ufl.dot(ufl.dot(A(side), n(side)), P(side))
                       for side in ("+", "-")) * domains.dS_interface

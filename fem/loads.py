@@ -11,6 +11,8 @@ a study can change force, radius or position without recompiling the forms.
   (π·(a² - (a - w)²)). The total force stays F exactly, the pressure is smooth inside
   every cell when the mesh carries the circle r = a - w, and the band shrinks with the
   mesh (w is the contact-edge cell size).
+* Gaussian (a smooth load for the spectral cross-check): p = F/(2π·s²)·exp(−r²/(2s²)) with
+  s = a/2 (the "contact radius" is two standard deviations); it acts on the whole film top.
 """
 
 from __future__ import annotations
@@ -22,7 +24,10 @@ import dolfinx.fem
 import numpy as np
 import ufl
 
-PROFILES = ("hertz", "punch")
+PROFILES = ("hertz", "punch", "gaussian")
+
+GAUSSIAN_WIDTH = 0.5
+"""Standard deviation of the Gaussian profile in contact radii."""
 
 
 @dataclasses.dataclass
@@ -30,7 +35,7 @@ class TipPressure:
     """Parameters of an axisymmetric prescribed tip pressure, all scaled.
 
     Attributes:
-        profile: "hertz" (sphere) or "punch" (flat-ended cylinder).
+        profile: "hertz" (sphere), "punch" (flat-ended cylinder) or "gaussian".
         force: Total force of the whole tip (force scale), a Constant.
         contact_radius: Contact radius a (length scale), a Constant.
         center: (x, y) of the tip axis (length scale), a Constant of shape (2,).
@@ -67,6 +72,9 @@ class TipPressure:
         if self.profile == "hertz":
             p0 = 3 * F / (2 * math.pi * a**2)
             return p0 * ufl.sqrt(ufl.max_value(1 - r**2 / a**2, 0.0))
+        if self.profile == "gaussian":
+            width = GAUSSIAN_WIDTH * a
+            return F / (2 * math.pi * width**2) * ufl.exp(-(r**2) / (2 * width**2))
         w = self.edge_band
         inner = a - w
         p_core = F / (2 * math.pi * a * ufl.sqrt(ufl.max_value(a**2 - r**2, a**2 - inner**2)))
@@ -85,17 +93,22 @@ class TipPressure:
         a, F, w = self._values()
         if self.profile == "hertz":
             return 3 * F / (2 * math.pi * a**2)
+        if self.profile == "gaussian":
+            return F / (2 * math.pi * (GAUSSIAN_WIDTH * a) ** 2)
         inner = a - w
         return F * math.sqrt(1 - inner**2 / a**2) / (math.pi * (a**2 - inner**2))
 
     def pressure_values(self, r: np.ndarray) -> np.ndarray:
         """The applied pressure (stress scale) at distances r from the axis, in NumPy.
 
-        The same function as :meth:`pressure`, zero outside the contact disc.
+        The same function as :meth:`pressure` (zero outside the contact disc, except
+        for the Gaussian).
         """
         a, F, w = self._values()
         r = np.asarray(r, dtype=float)
         if self.profile == "hertz":
             return 3 * F / (2 * math.pi * a**2) * np.sqrt(np.clip(1 - r**2 / a**2, 0.0, None))
+        if self.profile == "gaussian":
+            return self.peak_pressure() * np.exp(-(r**2) / (2 * (GAUSSIAN_WIDTH * a) ** 2))
         core = F / (2 * math.pi * a * np.sqrt(np.maximum(a**2 - r**2, a**2 - (a - w) ** 2)))
         return np.where(r < a - w, core, np.where(r <= a, self.peak_pressure(), 0.0))
