@@ -1,4 +1,4 @@
-"""Command line: ``flexotip check|mesh|run [CONFIG] [--out DIR]``.
+"""Command line: ``flexotip check|mesh|run [CONFIG] [--out DIR]`` and ``flexotip crosscheck CASE --out DIR``.
 
 User errors (a bad config, a missing file) print one clear message per problem and exit
 with status 2, without a traceback; a solver that does not converge exits with status 3
@@ -32,6 +32,14 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--out", required=True, type=pathlib.Path,
                              help="output folder (created)")
         command.add_argument("--quiet", action="store_true", help="log warnings only")
+    crosscheck = sub.add_parser("crosscheck", help="FEM ↔ spectral cross-check of one case at three "
+                                "resolutions (cases: eigenstrain, electromechanics, nernst-planck, "
+                                "gaussian-film, hertz-film)")
+    crosscheck.add_argument("case", help="the case")
+    crosscheck.add_argument("--out", required=True, type=pathlib.Path, help="output folder (created)")
+    crosscheck.add_argument("--levels", type=int, nargs="+", default=[0, 1, 2],
+                            help="resolutions: 0 coarse, 1 default, 2 fine (default: all three)")
+    crosscheck.add_argument("--quiet", action="store_true", help="log warnings only")
     return parser
 
 
@@ -51,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     from flexotip import config as config_module
 
     comm = MPI.COMM_WORLD
+    if args.command == "crosscheck":
+        return _crosscheck(comm, args)
     try:
         config = config_module.load(args.config)
     except config_module.ConfigError as error:
@@ -78,6 +88,31 @@ def main(argv: list[str] | None = None) -> int:
             single.mesh_only(comm, config, outdir)
         else:
             single.run(comm, config, outdir)
+    except SolverError as error:
+        _say(f"flexotip: {error}; partial results in {outdir}", sys.stderr)
+        return EXIT_SOLVER_FAILED
+    except PermissionError as error:
+        _say(f"flexotip: cannot write the output folder: {error}", sys.stderr)
+        return EXIT_USER_ERROR
+    return 0
+
+
+def _crosscheck(comm, args) -> int:
+    from flexotip import log as flexotip_log
+    from flexotip.fem.solvers import SolverError
+    from flexotip.studies import crosscheck
+
+    if args.case not in crosscheck.CASES or not set(args.levels) <= {0, 1, 2}:
+        _say(f"flexotip: crosscheck {args.case!r} --levels {' '.join(map(str, args.levels))}: the case must "
+             f"be one of {', '.join(crosscheck.CASES)} and the levels among 0, 1, 2", sys.stderr)
+        return EXIT_USER_ERROR
+    outdir = args.out.resolve()
+    try:
+        if comm.rank == 0:
+            outdir.mkdir(parents=True, exist_ok=True)
+        comm.Barrier()
+        flexotip_log.setup(logging.WARNING if args.quiet else logging.INFO, outdir / "log.txt")
+        crosscheck.run(comm, args.case, outdir, tuple(args.levels))
     except SolverError as error:
         _say(f"flexotip: {error}; partial results in {outdir}", sys.stderr)
         return EXIT_SOLVER_FAILED

@@ -3,9 +3,9 @@
 Checks, from the equations: one cosine mode satisfies the Navier equations (written with
 the full c_ijkl tensor) and every boundary condition to round-off, for cubic STO and for
 an isotropic solid (repeated roots); a uniform pressure gives the exact uniaxial-strain
-column; the Hertz pressure on a wide deep box approaches the half-space; the surface
-displacement agrees with the finite-element solver on the same box, with the difference
-falling as both are refined; bad input is refused with a message naming the argument.
+column; the Hertz pressure on a wide deep box approaches the half-space; bad input is
+refused with a message naming the argument. The comparison with the finite-element
+solver on the same box is the ``hertz-film`` case of tests/test_crosscheck.py.
 """
 
 from __future__ import annotations
@@ -16,10 +16,8 @@ import time
 
 import numpy as np
 import pytest
-from conftest import MECHANICS_ONLY, read_csv, run_case
 
 from flexotip import analytic
-from flexotip import config as config_module
 from flexotip.fem.materials import CubicElasticity, contact_modulus
 from flexotip.spectral import elasticity, grid, layer
 
@@ -249,71 +247,6 @@ def test_hertz_on_a_wide_deep_box_approaches_the_half_space(name):
     assert 4 * solution.force == pytest.approx(FORCE, rel=1e-4)
     assert -0.02 < uz[0] / half_space - 1 < 0.0
     assert np.abs(uz - profile).max() < 0.02 * half_space
-
-
-FEM_LEVELS = ((128, 1.0e-9, 0.3), (256, 0.5e-9, 0.2), (512, 0.35e-9, 0.12))
-"""(spectral modes per direction, FEM contact_size (m), FEM growth), coarse to fine."""
-
-
-def fem_sections(contact_size: float, growth: float) -> dict:
-    return {
-        "film": {"half_width": 100e-9, "substrate_thickness": 100e-9 - 46.86e-9, "symmetry": "quarter"},
-        "tip": {"shape": "sphere", "force": FORCE, "contact_radius": CONTACT_RADIUS},
-        "physics": MECHANICS_ONLY,
-        "mesh": {"contact_size": contact_size, "far_size": 20e-9, "degree": 2, "growth": growth},
-        "output": {"fields": ["displacement"]},
-    }
-
-
-def spectral_profiles(material, box, n, r, depths):
-    """Surface u (n_r, 3) and axis stresses (n_depths, 6) of the Hertz load, n² modes."""
-    pressure = grid.axisymmetric_samples(box, (n, n), lambda s: grid.hertz_pressure(s, FORCE, CONTACT_RADIUS),
-                                         subsamples=8)
-    solution = elasticity.solve_pressure(material, box, pressure, cell_averages=True)
-    surface = solution.displacement_at(r, 0 * r)
-    axis = np.array([solution.stress_at([0.0], [0.0], -depth)[0] for depth in depths])
-    return surface, axis
-
-
-@pytest.mark.convergence
-def test_surface_displacement_against_the_fem(outdir, comm):
-    """Cubic STO, quarter box W = H = 100 nm, Hertz a = 8 nm, F = 4 µN: spectral ↔ P2 FEM."""
-    rows = []
-    for level, (n, contact_size, growth) in enumerate(FEM_LEVELS):
-        sections = fem_sections(contact_size, growth)
-        config = config_module.from_dict(sections, source="spectral cross-check")
-        start = time.perf_counter()
-        summary = run_case(comm, sections, outdir / f"level{level}")
-        fem_time = time.perf_counter() - start
-        surface = read_csv(outdir / f"level{level}" / "surface_profile.csv")
-        axis = read_csv(outdir / f"level{level}" / "axis_profile.csv")
-        r = np.array(surface["r_m"])
-        depths = np.array(axis["depth_m"])[[10, 20, 40, 80]]  # a/4, a/2, a, 2a
-        film = config.film
-        box = grid.FilmBox.quarter(film.half_width, film.thickness + film.substrate_thickness)
-        result = None
-        if comm.rank == 0:
-            start = time.perf_counter()
-            result = (*spectral_profiles(config.material.elastic_constants(), box, n, r, depths),
-                      time.perf_counter() - start)
-        spectral_surface, spectral_axis, spectral_time = comm.bcast(result, root=0)
-        fem_uz = np.array(surface["u_z_m"])
-        difference = np.abs(spectral_surface[:, 2] / fem_uz - 1)
-        fem_axis = np.array([np.array(axis[key])[[10, 20, 40, 80]]
-                             for key in ("sigma_zz_Pa", "sigma_xx_Pa")]).T
-        p0 = analytic.hertz_peak_pressure(FORCE, CONTACT_RADIUS)
-        stress_difference = np.abs(spectral_axis[:, [2, 0]] - fem_axis).max() / p0
-        rows.append((n, contact_size, summary["n_dofs"], spectral_surface[0, 2], fem_uz[0], difference.max(),
-                     r[np.argmax(difference)] / CONTACT_RADIUS, stress_difference, spectral_time, fem_time))
-    print("\nmodes   dx [nm]  FEM size [nm]  FEM dofs   u_z(0) spectral  u_z(0) FEM     max |Δu_z/u_z| "
-          "(r ≤ 4a)  at r/a   axis σ_zz,σ_xx |Δ|/p0  t_spec [s]  t_FEM [s]")
-    for n, size, dofs, u_spec, u_fem, diff, where, sdiff, t_spec, t_fem in rows:
-        print(f"{n:4d}²  {100 / n:7.3f}  {size * 1e9:12.2f}  {dofs:8d}   {u_spec:.6e}  {u_fem:.6e}  "
-              f"{diff:14.2e}  {where:11.3f}  {sdiff:14.2e}  {t_spec:11.1f}  {t_fem:9.1f}")
-    differences = [row[5] for row in rows]
-    assert max(differences) < 0.02
-    assert differences[0] > differences[1] > differences[2]
-    assert rows[-1][7] < 0.01
 
 
 def test_bad_input_is_refused():
