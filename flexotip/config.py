@@ -59,11 +59,12 @@ FILM_THICKNESS = 120 * LATTICE_CONSTANT
 PAPER_FORCE = 4.0e-6
 PAPER_SPHERE_CONTACT_RADIUS = 8.0e-9
 PAPER_BLUNT_CONTACT_RADIUS = 15.0e-9
-FLEXO_DEFAULTS = (0.0489, -1.296, -0.597)
+FLEXO_DEFAULTS = (0.0571, -1.513, -0.6966)
 """(f11, f12, f44), V, in the convention of fem/electromechanics.py: the ratios
 0.1 : −2.65 : −1.22 (μ of Zubko et al. 2007/2008 as recalled, f = −μ/(ε0·χ); unverified)
-scaled by 0.489 so that P_axis_max = 0.04 C/m² at the paper's sphere
-(studies/calibrate_flexo.py; quarter default domain, 0.34 nm edge cells, P1)."""
+scaled by 0.571 so that P_axis_max = 0.04 C/m² at the paper's sphere
+(studies/calibrate_flexo.py; quarter default domain, 0.34 nm edge cells, P1; recalibrated
+from 0.489 after the flexo surface term was taken off the symmetry planes)."""
 STO_ELASTICITY = CubicElasticity(3.36e11, 1.07e11, 1.27e11)
 DEFAULT_SPHERE_RADIUS = round(hertz_tip_radius(
     PAPER_FORCE, PAPER_SPHERE_CONTACT_RADIUS, contact_modulus(STO_ELASTICITY)), 11)
@@ -213,7 +214,10 @@ class SolveConfig:
     """[solve]: what is solved and how."""
 
     mode: str = _key("steady", "steady state or time-dependent", choices=("steady", "transient"))
-    solver: str = _key("fem", "finite elements or the FFT reference", choices=("fem", "spectral"))
+    solver: str = _key("fem", "finite elements or the FFT reference (spectral: for now the "
+                       "mechanics of a prescribed tip pressure)", choices=("fem", "spectral"))
+    spectral_modes: int = _key(256, "solver = 'spectral': cosine modes per in-plane direction "
+                               "(the grid's cells)", low=8.0, high=4096.0)
     t_end: float | None = _key(None, "end time (transient: of the TDGL relaxation, and of the "
                                "vacancy transport when it is on; default: run until quasi-steady)", "s",
                                low=0.0, open_low=True)
@@ -517,8 +521,17 @@ def _resolve(config: Config, given: dict, errors: list[str]) -> Config:
     if config.physics.electric_bc == "air-gap" and film.air_thickness <= 0:
         errors.append("[physics] electric_bc = 'air-gap' needs [film] air_thickness > 0 (m)")
     if config.solve.solver == "spectral":
-        errors.append("[solve] solver = 'spectral': the spectral reference solver is not "
-                      "available yet (issue 6); allowed now: 'fem'")
+        unsupported = [what for what, present in (
+            ("[physics] flexoelectric = true", config.physics.flexoelectric),
+            (f"[tip] bias = {config.tip.bias!r}", config.tip.bias != 0),
+            (f"[tip] load = {config.tip.load!r}", config.tip.load != "hertz"),
+            (f"[film] air_thickness = {film.air_thickness!r}", film.air_thickness > 0),
+            (f"[solve] mode = {config.solve.mode!r}", config.solve.mode != "steady")) if present]
+        if unsupported:
+            errors.append("[solve] solver = 'spectral' solves, for now, the mechanics of a prescribed "
+                          "tip pressure (flexoelectric = false, bias = 0, load = 'hertz', no air, "
+                          "steady; the polarised film is issue 6); this config has "
+                          + ", ".join(unsupported))
     if config.solve.mode == "transient" and not config.physics.flexoelectric and config.tip.bias == 0:
         errors.append("[solve] mode = 'transient': the time-dependent solve relaxes the "
                       "polarisation (TDGL), which needs [physics] flexoelectric = true or a "

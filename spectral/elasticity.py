@@ -166,6 +166,14 @@ class FilmSolution:
         """
         return self._at_points(x, y, z, DISPLACEMENT)
 
+    def fields_at(self, x: np.ndarray, y: np.ndarray, z: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+        """Displacement (n, 3), m, and stress (n, 6, Voigt), Pa, at points of the plane z.
+
+        One evaluation of the depth profiles for both (they dominate the cost).
+        """
+        values = self._at_points(x, y, z, DISPLACEMENT + VOIGT)
+        return values[:, :3], values[:, 3:]
+
     def stress_at(self, x: np.ndarray, y: np.ndarray, z: float = 0.0) -> np.ndarray:
         """Stress (Voigt order xx, yy, zz, yz, xz, xy) at points (x, y) of the plane z, Pa.
 

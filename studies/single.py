@@ -578,6 +578,10 @@ def run(comm: MPI.Comm, config: Config, outdir: pathlib.Path) -> dict:
     failure the summary is written with ``status = "failed"`` and the solver's reason,
     and the error is raised again for the caller.
     """
+    if config.solve.solver == "spectral":
+        from flexotip.studies import spectral_run
+
+        return spectral_run.run(comm, config, outdir)
     start = time.perf_counter()
     scales = Scales()
     outdir = pathlib.Path(outdir)
