@@ -513,7 +513,8 @@ def electromechanical_material(config: Config) -> electromechanics.Electromechan
         alpha1=m.alpha1, alpha11=m.alpha11, alpha12=m.alpha12, Q11=m.Q11, Q12=m.Q12, Q44=m.Q44,
         f11=m.f11, f12=m.f12, f44=m.f44, G11=m.G11, G12=m.G12, G44=m.G44,
         eps_background=m.eps_background, landau=physics.landau,
-        flexoelectric=physics.flexoelectric, electrostriction=physics.electrostriction)
+        flexoelectric=physics.flexoelectric, electrostriction=physics.electrostriction,
+        flexo_form=physics.flexo_form)
 
 
 def film_domains(stack: StackMesh) -> electromechanics.Domains:

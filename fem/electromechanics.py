@@ -50,7 +50,16 @@ do not control, and the surface layer of P is thinner than any mesh here (√(G�
 (0.034 / 0.026 / 0.019 C/m² for P1 at 0.5 nm, P1 at 0.25 nm and P2 at 0.5 nm on a 120 nm
 quarter box), while E_z below the tip is (−5.2 / −5.9 / −5.7 MV/m). The fully
 integrated-by-parts form −∫f·ε:∇P (no surface term, P with the natural condition
-G·∂P/∂n = A·n) is no better there (0.055 / 0.075 / 0.050 C/m²).
+G·∂P/∂n = A·n) is no better there (0.055 / 0.075 / 0.050 C/m² at the previous f).
+
+**The other form, ``flexo_form = "eps_grad_P"``.** −∫f_ijkl·ε_ij·∂_l P_k over the film, no
+surface term: the same bulk equations, P has the flux condition G·∂P/∂n = A·n on every
+film surface (a surface source of P where the strain is large), and the traction gets the
+converse stress −f:∇P. Unlike the default, it is well posed for H¹ fields (no trace of
+ε(δu) on the boundary), which a spectral film solver or any other reference can match
+exactly. The two differ by the surface energy ∮f·ε·P·n (the Lifshitz form of DESIGN.md
+sits halfway), which the literature leaves open, and under the tip the difference is large
+(README, "Flexoelectric form"): choose knowingly.
 
 **Polarisation element.** P is continuous Lagrange of the displacement's degree k, by
 default, or that space enriched with interior bubbles of degree k + 3 (b_K·P_{k−1} per cell
@@ -82,6 +91,8 @@ from flexotip.fem.kinematics import strain, to_voigt
 from flexotip.units import EPSILON_0, Scales
 
 LANDAU_CHOICES = ("linear", "full")
+FLEXO_FORMS = ("P_grad_eps", "eps_grad_P")
+"""The flexoelectric energy: f·P_k·∂_l ε_ij with its surface term (default), or −f·ε_ij·∂_l P_k."""
 
 
 def polarization_element(degree: int, bubbles: bool = False, cell: str = "tetrahedron"):
@@ -114,6 +125,8 @@ class Electromechanics:
         landau: "linear" (α1 only) or "full" (with α11, α12).
         flexoelectric: Whether the flexoelectric coupling is on.
         electrostriction: Whether the electrostrictive eigenstrain is on.
+        flexo_form: "P_grad_eps" (∫f·P·∂ε, with its surface term) or "eps_grad_P"
+            (−∫f·ε·∂P, no surface term); see the module docstring.
     """
 
     alpha1: float
@@ -132,10 +145,13 @@ class Electromechanics:
     landau: str = "linear"
     flexoelectric: bool = True
     electrostriction: bool = True
+    flexo_form: str = "P_grad_eps"
 
     def __post_init__(self):
         if self.landau not in LANDAU_CHOICES:
             raise ValueError(f"landau = {self.landau!r}: must be one of {LANDAU_CHOICES}")
+        if self.flexo_form not in FLEXO_FORMS:
+            raise ValueError(f"flexo_form = {self.flexo_form!r}: must be one of {FLEXO_FORMS}")
 
     @property
     def susceptibility(self) -> float:
@@ -170,6 +186,7 @@ class ScaledConstants:
         self.zero = constant(0.0)
         self.full_landau = material.landau == "full"
         self.electrostriction = material.electrostriction
+        self.surface_flexo = material.flexo_form == "P_grad_eps"
 
 
 def flexo_contraction(eps: ufl.core.expr.Expr, c: ScaledConstants) -> ufl.core.expr.Expr:
@@ -269,10 +286,15 @@ def dielectric_form(trial, test, film_permittivity: ufl.core.expr.Expr, c: Scale
 
 
 def flexo_energy(u, P, c: ScaledConstants, domains: Domains) -> ufl.Form:
-    """∫_film f_ijkl P_k ∂_l ε_ij dV, written as −∫A:∇P + ∮(A·n)·P over the film's surfaces (module doc)."""
+    """∫_film f_ijkl P_k ∂_l ε_ij dV as −∫A:∇P + ∮(A·n)·P over the film's surfaces, or −∫A:∇P alone.
+
+    The second is the form ``eps_grad_P`` (module docstring).
+    """
     A = flexo_contraction(strain(u), c)
     n = ufl.FacetNormal(domains.film_indicator.function_space.mesh)
     energy = -ufl.inner(A, ufl.grad(P)) * domains.dx_film
+    if not c.surface_flexo:  # −∫f·ε·∂P: no surface term
+        return energy
     chi = domains.film_indicator
     if domains.ds is not None:
         energy += chi * ufl.dot(ufl.dot(A, n), P) * domains.ds

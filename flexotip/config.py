@@ -180,6 +180,10 @@ class PhysicsConfig:
 
     flexoelectric: bool = _key(True, "flexoelectric coupling")
     electrostriction: bool = _key(True, "electrostrictive eigenstrain")
+    flexo_form: str = _key("P_grad_eps", "flexoelectric energy: ∫f·P·∂ε with its surface term "
+                           "(P_grad_eps), or −∫f·ε·∂P with none (eps_grad_P; P then has the surface "
+                           "flux G·∂P/∂n = f:ε·n); see README 'Flexoelectric form'",
+                           choices=("P_grad_eps", "eps_grad_P"))
     landau: str = _key("linear", "Landau energy", choices=("linear", "full"))
     electric_bc: str = _key("short-circuit", "electric boundary condition on the film top "
                             "(short-circuit: φ = 0; open: zero normal D on the film top or the "
