@@ -14,5 +14,7 @@ the config and the material parameters with :mod:`flexotip.fem`.
   cosine/sine series by parity (DCT-II/DST-II on a cell-centred grid), derivatives;
 * :mod:`flexotip.spectral.coupled`: the flexoelectric (u, P, φ) problem in that box, per
   mode, with electrostriction, the full Landau energy and the semi-implicit TDGL step;
-* :mod:`flexotip.spectral.transport`: semi-implicit Nernst–Planck in that box.
+* :mod:`flexotip.spectral.transport`: semi-implicit Nernst–Planck in that box;
+* :mod:`flexotip.spectral.film_coupled`: the polarised film under a pressure, cosine/sine
+  series in-plane and high-order elements in z (resolving the surface layer of P).
 """
