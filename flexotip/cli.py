@@ -34,7 +34,7 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--quiet", action="store_true", help="log warnings only")
     crosscheck = sub.add_parser("crosscheck", help="FEM ↔ spectral cross-check of one case at three "
                                 "resolutions (cases: eigenstrain, electromechanics, nernst-planck, "
-                                "gaussian-film, hertz-film)")
+                                "gaussian-film, hertz-film, film-electromechanics)")
     crosscheck.add_argument("case", help="the case")
     crosscheck.add_argument("--out", required=True, type=pathlib.Path, help="output folder (created)")
     crosscheck.add_argument("--levels", type=int, nargs="+", default=[0, 1, 2],
