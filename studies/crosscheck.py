@@ -360,7 +360,7 @@ def run_film_electromechanics(comm: MPI.Comm, level: Level) -> dict:
                    "axis_phi": relative_differences(fem_phi[1:], axis["potential"][1:]),
                    "surface_displacement": relative_differences(fem_u.T, spectral_u.T)}
     profile = {"x_m": depths, "fem": fem_P[1:, 2], "spectral": axis["polarization"][1:, 2],
-               "label": "P_z (C/m²) on the axis against depth (x axis: depth)"}
+               "label": "P_z (C/m²) on the axis", "abscissa": "depth (nm)"}
     return {"differences": differences, "spectral_modes": [n, n, spectral.amplitudes.shape[2]],
             "spectral_time_s": spectral_time, "fem": stats, "profile": profile,
             "surface_P_z_C_per_m2": {"spectral": float(axis["polarization"][0, 2]),
@@ -516,7 +516,7 @@ def _plot(path: pathlib.Path, report: dict, profiles: list[dict]) -> None:
     profile = profiles[-1]
     right.plot(np.asarray(profile["x_m"]) * 1e9, profile["spectral"], "-", label="spectral")
     right.plot(np.asarray(profile["x_m"]) * 1e9, profile["fem"], "o", markersize=3, label="FEM")
-    right.set_xlabel("x (nm)")
+    right.set_xlabel(profile.get("abscissa", "x (nm)"))
     right.set_title(profile["label"], fontsize=9)
     right.legend(fontsize=8)
     figure.suptitle(f"crosscheck {report['case']}")
