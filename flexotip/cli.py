@@ -71,9 +71,24 @@ def main(argv: list[str] | None = None) -> int:
         _say(f"# {args.config or 'built-in defaults'}: valid")
         return 0
 
+    from flexotip.studies import single
+
+    def work(outdir: pathlib.Path) -> None:
+        logging.getLogger("flexotip.cli").info(
+            "flexotip %s on %d rank(s): %s %s → %s", flexotip.__version__, comm.size, args.command,
+            args.config or "(built-in defaults)", outdir)
+        if args.command == "mesh":
+            single.mesh_only(comm, config, outdir)
+        else:
+            single.run(comm, config, outdir)
+
+    return _in_output_folder(comm, args, work)
+
+
+def _in_output_folder(comm, args, work) -> int:
+    """Create ``args.out``, log there, run ``work(outdir)``; map failures to exit statuses."""
     from flexotip import log as flexotip_log
     from flexotip.fem.solvers import SolverError
-    from flexotip.studies import single
 
     outdir = args.out.resolve()
     try:
@@ -81,13 +96,7 @@ def main(argv: list[str] | None = None) -> int:
             outdir.mkdir(parents=True, exist_ok=True)
         comm.Barrier()
         flexotip_log.setup(logging.WARNING if args.quiet else logging.INFO, outdir / "log.txt")
-        logger = logging.getLogger("flexotip.cli")
-        logger.info("flexotip %s on %d rank(s): %s %s → %s", flexotip.__version__, comm.size,
-                    args.command, args.config or "(built-in defaults)", outdir)
-        if args.command == "mesh":
-            single.mesh_only(comm, config, outdir)
-        else:
-            single.run(comm, config, outdir)
+        work(outdir)
     except SolverError as error:
         _say(f"flexotip: {error}; partial results in {outdir}", sys.stderr)
         return EXIT_SOLVER_FAILED
@@ -98,28 +107,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _crosscheck(comm, args) -> int:
-    from flexotip import log as flexotip_log
-    from flexotip.fem.solvers import SolverError
     from flexotip.studies import crosscheck
 
     if args.case not in crosscheck.CASES or not set(args.levels) <= {0, 1, 2}:
         _say(f"flexotip: crosscheck {args.case!r} --levels {' '.join(map(str, args.levels))}: the case must "
              f"be one of {', '.join(crosscheck.CASES)} and the levels among 0, 1, 2", sys.stderr)
         return EXIT_USER_ERROR
-    outdir = args.out.resolve()
-    try:
-        if comm.rank == 0:
-            outdir.mkdir(parents=True, exist_ok=True)
-        comm.Barrier()
-        flexotip_log.setup(logging.WARNING if args.quiet else logging.INFO, outdir / "log.txt")
-        crosscheck.run(comm, args.case, outdir, tuple(args.levels))
-    except SolverError as error:
-        _say(f"flexotip: {error}; partial results in {outdir}", sys.stderr)
-        return EXIT_SOLVER_FAILED
-    except PermissionError as error:
-        _say(f"flexotip: cannot write the output folder: {error}", sys.stderr)
-        return EXIT_USER_ERROR
-    return 0
+    return _in_output_folder(comm, args,
+                             lambda outdir: crosscheck.run(comm, args.case, outdir, tuple(args.levels)))
 
 
 if __name__ == "__main__":

@@ -46,6 +46,7 @@ import numpy as np
 
 from flexotip.fem.electromechanics import Electromechanics
 from flexotip.fem.materials import CubicElasticity
+from flexotip.spectral.elasticity import VOIGT_INDEX
 from flexotip.spectral.series import SCALAR, VECTOR, Box, derivative, forward, inverse, tensor_parity
 from flexotip.units import EPSILON_0, Scales
 
@@ -150,7 +151,7 @@ class BoxElectromechanics:
             for i in range(3):  # the eigenstrain's body force ∂_j (C:ε⁰)_ij (scaled)
                 for j in range(3):
                     parity = tensor_parity(i, j)
-                    transformed = forward(stress[_VOIGT_INDEX[i, j]], parity)
+                    transformed = forward(stress[VOIGT_INDEX[i, j]], parity)
                     rhs[i] -= derivative(transformed, parity, j, box)[0] * s.length
         if charge is not None:
             rhs[6] -= forward(np.asarray(charge, dtype=float) / s.charge_density, SCALAR)
@@ -182,7 +183,7 @@ class BoxElectromechanics:
             q11, q12, q44 = (q * s.polarization**2 for q in (m.Q11, m.Q12, m.Q44))
             trace = stress[:3].sum(axis=0)
             for k in range(3):
-                shear = sum(stress[_VOIGT_INDEX[k, j]] * P[j] for j in range(3) if j != k)
+                shear = sum(stress[VOIGT_INDEX[k, j]] * P[j] for j in range(3) if j != k)
                 force[k] -= 2 * q12 * trace * P[k] + 2 * (q11 - q12) * stress[k] * P[k] + 2 * q44 * shear
         return force
 
@@ -248,10 +249,6 @@ class BoxElectromechanics:
     def _nonlinear(self) -> bool:
         m = self.material
         return m is not None and (m.landau == "full" or m.electrostriction)
-
-
-_VOIGT_INDEX = np.array([[0, 5, 4], [5, 1, 3], [4, 3, 2]])
-"""Voigt index of the tensor component (i, j)."""
 
 
 def _voigt_stress(elasticity: CubicElasticity, scales: Scales, strain_voigt: np.ndarray) -> np.ndarray:

@@ -37,6 +37,9 @@ from flexotip.spectral.layer import LayerModes, layer_modes
 VOIGT = ("xx", "yy", "zz", "yz", "xz", "xy")
 """Order of the stress components returned (Voigt)."""
 
+VOIGT_INDEX = np.array([[0, 5, 4], [5, 1, 3], [4, 3, 2]])
+"""Position in ``VOIGT`` of the tensor component (i, j)."""
+
 DISPLACEMENT = ("u_x", "u_y", "u_z")
 
 PARITY = {"u_x": ("sin", "cos"), "u_y": ("cos", "sin"), "u_z": ("cos", "cos"),

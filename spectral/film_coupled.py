@@ -40,8 +40,9 @@ from flexotip.spectral.grid import FilmBox
 from flexotip.units import EPSILON_0, Scales
 
 FIELDS = ("u_x", "u_y", "u_z", "P_x", "P_y", "P_z", "phi")
-SINE_AXES = (1, 1, 0, 1, 1, 0, 0)
-"""In-plane sine axes of each field (u_x, P_x: sin in x; u_y, P_y: sin in y)."""
+PARITY = ((1, 0), (0, 1), (0, 0), (1, 0), (0, 1), (0, 0), (0, 0))
+"""(sin in x, sin in y) of each field: u_x, P_x are sines in x; u_y, P_y in y."""
+SINE_AXES = tuple(sum(p) for p in PARITY)
 N_FIELDS = 7
 TYPES = 4
 """Derivative types: value, ∂x, ∂y, ∂z."""
@@ -198,9 +199,8 @@ class FilmFields:
         top = self.amplitudes[:, :, -1, :3]
         trig = {("x", 0): np.cos(phase_x), ("x", 1): np.sin(phase_x),
                 ("y", 0): np.cos(phase_y), ("y", 1): np.sin(phase_y)}
-        parity = [(1, 0), (0, 1), (0, 0)]
         return np.stack([np.einsum("pm,mn,pn->p", trig["x", px], top[..., f], trig["y", py])
-                         for f, (px, py) in enumerate(parity)], axis=1) * self.scales.length
+                         for f, (px, py) in enumerate(PARITY[:3])], axis=1) * self.scales.length
 
     def profile_at(self, x: float, y: float, depths: np.ndarray) -> dict[str, np.ndarray]:
         """The fields at (x, y) and depths ≥ 0 (m), SI: u (m), P (C/m²), φ (V), E_z (V/m).
@@ -213,8 +213,7 @@ class FilmFields:
         cx, sx = np.cos(kx * (x - box.x_min)), np.sin(kx * (x - box.x_min))
         cy, sy = np.cos(ky * (y - box.y_min)), np.sin(ky * (y - box.y_min))
         factors = {(0, 0): np.outer(cx, cy), (1, 0): np.outer(sx, cy), (0, 1): np.outer(cx, sy)}
-        parity = [(1, 0), (0, 1), (0, 0), (1, 0), (0, 1), (0, 0), (0, 0)]
-        nodal = np.stack([np.einsum("mn,mnj->j", factors[parity[f]], self.amplitudes[..., f])
+        nodal = np.stack([np.einsum("mn,mnj->j", factors[PARITY[f]], self.amplitudes[..., f])
                           for f in range(N_FIELDS)], axis=1)  # (n_nodes, 7)
         z = -np.asarray(depths, dtype=float) / s.length
         values, slopes = _evaluate(self.mesh, z)
@@ -266,6 +265,7 @@ class FilmElectromechanics:
         film_Q = energy_matrix(elasticity, material, self.scales)
         substrate_Q = energy_matrix(elasticity, None, self.scales)
         self._matrices = self._assemble(film_Q, substrate_Q)
+        self._bands = self._banded()
         self._fixed = self._dirichlet()
 
     @property
@@ -344,7 +344,7 @@ class FilmElectromechanics:
         kx, ky = self.box.wavenumbers(nx, ny)
         kx, ky = kx * s.length, ky * s.length
         n, bw = self.n_dofs, self.bandwidth
-        terms = self._banded()
+        terms = self._bands
         phase = np.tile((-1j) ** np.array(SINE_AXES), self.mesh.n_nodes)
         top_uz = (self.mesh.n_nodes - 1) * N_FIELDS + 2
         field_of = np.arange(n) % N_FIELDS

@@ -87,8 +87,7 @@ def run(comm: MPI.Comm, config: Config, outdir: pathlib.Path) -> dict:
     axis_uz = np.array([u[0, 2] for u, _ in axis])
     axis_stress = np.array([stress[0] for _, stress in axis])
     time_solve = time.perf_counter() - solve_start
-    voigt = [(0, 5, 4), (5, 1, 3), (4, 3, 2)]
-    tensors = axis_stress[:, np.array(voigt)]
+    tensors = axis_stress[:, elasticity.VOIGT_INDEX]
     shear = max_shear(tensors.reshape(-1, 9))
     shear_max, shear_depth = depth_of_maximum(depth, shear)
     if config.tip.shape == "sphere":
