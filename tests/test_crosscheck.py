@@ -7,7 +7,7 @@ refined. The cases run the coarse and the default level here (the fine one is in
 README table, from ``flexotip crosscheck CASE``); the Hertz film also checks the issue's
 criterion on the surface displacement (2 % pointwise over r ≤ 4a). The
 ``film-electromechanics`` case uses a gradient coefficient whose polarisation surface layer
-the FEM resolves (``crosscheck.FILM_GRADIENT``); with the default one it does not (README,
+the FEM resolves (``crosscheck_film.FILM_GRADIENT``); with the default one it does not (README,
 "What the cross-check found").
 """
 
