@@ -59,7 +59,7 @@ from flexotip.fem.vacancies import VacancyMaterial
 from flexotip.spectral import transport
 from flexotip.spectral.coupled import BoxElectromechanics
 from flexotip.spectral.series import Box
-from flexotip.studies import box_fem
+from flexotip.studies import box_fem, box_fem_vacancies
 from flexotip.studies.box_fem import GaussianBump
 from flexotip.studies.comparison import relative_differences
 from flexotip.studies.crosscheck_film import run_film_electromechanics, run_gaussian_film, run_hertz_film
@@ -172,8 +172,8 @@ def run_nernst_planck(comm: MPI.Comm, level: Level) -> dict:
     relaxed = transport.relax(box, material.diffusivity, psi, np.ones(box.shape), dt, round(NP_TIME / dt))
     steady = transport.boltzmann(psi, 1.0)
     spectral_time = time.perf_counter() - start
-    fem = box_fem.solve_box_nernst_planck(comm, SLAB_LENGTHS, (cells, cells, 1), degree, material, potential,
-                                          [NP_TIME], dt, box.points())
+    fem = box_fem_vacancies.solve_box_nernst_planck(comm, SLAB_LENGTHS, (cells, cells, 1), degree, material,
+                                                    potential, [NP_TIME], dt, box.points())
     change_at_t = relative_differences(fem.density[0] - 1, relaxed.density.ravel() - 1)
     differences = {f"c_at_{NP_TIME:g}_s": change_at_t,
                    "c_steady": relative_differences(fem.steady, steady.ravel())}

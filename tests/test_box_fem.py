@@ -28,7 +28,7 @@ from scipy.special import erf
 from flexotip.fem.electromechanics import Electromechanics
 from flexotip.fem.materials import CubicElasticity, barrett_alpha1
 from flexotip.fem.vacancies import VacancyMaterial
-from flexotip.studies import box_fem
+from flexotip.studies import box_fem, box_fem_vacancies
 from flexotip.units import EPSILON_0
 
 NM = 1e-9
@@ -227,8 +227,8 @@ def test_nernst_planck_conserves_and_relaxes_to_boltzmann(comm):
     vertices = grid.reshape(-1, 3)
     points = np.concatenate([vertices[np.random.default_rng(2).choice(len(vertices), 60, replace=False)],
                              [[4.0 * NM, 4.0 * NM, 2.0 * NM]]])  # the last: the vertex nearest the bump
-    result = box_fem.solve_box_nernst_planck(comm, LENGTHS, CELLS, 1, VACANCIES, potential,
-                                             times=[100.0, 400.0, 1600.0], dt=50.0, points=points)
+    result = box_fem_vacancies.solve_box_nernst_planck(comm, LENGTHS, CELLS, 1, VACANCIES, potential,
+                                                       times=[100.0, 400.0, 1600.0], dt=50.0, points=points)
     drift = np.abs(np.r_[result.totals, result.total_steady] / result.total_initial - 1)
     boltzmann = np.log(result.steady) + potential(points) / VACANCIES.thermal_voltage
     distances = [np.abs(c - result.steady).max() for c in (np.ones(len(points)), *result.density)]
@@ -242,6 +242,6 @@ def test_nernst_planck_conserves_and_relaxes_to_boltzmann(comm):
 
 def test_nernst_planck_times_must_be_multiples_of_the_step():
     with pytest.raises(ValueError, match="multiples"):
-        box_fem.solve_box_nernst_planck(MPI.COMM_WORLD, LENGTHS, CELLS, 1, VACANCIES,
-                                        box_fem.GaussianBump(0.05, OFF_CENTRE, 2.0 * NM),
-                                        times=[100.0, 130.0], dt=50.0, points=np.zeros((1, 3)))
+        box_fem_vacancies.solve_box_nernst_planck(MPI.COMM_WORLD, LENGTHS, CELLS, 1, VACANCIES,
+                                                  box_fem.GaussianBump(0.05, OFF_CENTRE, 2.0 * NM),
+                                                  times=[100.0, 130.0], dt=50.0, points=np.zeros((1, 3)))
