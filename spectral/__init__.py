@@ -16,5 +16,7 @@ the config and the material parameters with :mod:`flexotip.fem`.
   mode, with electrostriction, the full Landau energy and the semi-implicit TDGL step;
 * :mod:`flexotip.spectral.transport`: semi-implicit Nernst–Planck in that box;
 * :mod:`flexotip.spectral.film_coupled`: the polarised film under a pressure, cosine/sine
-  series in-plane and high-order elements in z (resolving the surface layer of P).
+  series in-plane and high-order elements in z (resolving the surface layer of P);
+* :mod:`flexotip.spectral.film_dynamics`: that film with electrostriction and the full
+  Landau energy (pseudo-spectral), its Picard steady state and semi-implicit TDGL.
 """

@@ -13,7 +13,8 @@ The energy density is written here from DESIGN.md §2 as a quadratic form W = ½
 the values and first derivatives g of (u, P, φ), with the flexoelectric energy in the
 form −f_ijkl·ε_ij·∂_l P_k (``flexo_form = "eps_grad_P"``, no surface term: well posed for
 first-derivative fields, so that the discretisation converges), linear paraelectric
-Landau energy, cubic gradient energy, no electrostriction, and the electric energy
+Landau energy, cubic gradient energy, no electrostriction (see
+:mod:`flexotip.spectral.film_dynamics` for it and the full Landau energy), and the electric energy
 −½ε0·κ_b·|∇φ|² + P·∇φ. For a mode, ∂_x → i·k_x and ∂_y → i·k_y (a field with s sine
 axes in-plane carries the phase (−i)^s, as in :mod:`flexotip.spectral.coupled`), which
 makes the per-mode stiffness the Hermitian K(k) = Σ_ab conj(s_a)·s_b·M_ab with the fixed
@@ -101,14 +102,16 @@ def _lagrange(nodes: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, np.nda
 
 
 def graded_mesh(film_thickness: float, depth: float, top_cell: float, growth: float, largest: float,
-                degree: int) -> ZMesh:
+                degree: int, substrate_largest: float | None = None) -> ZMesh:
     """Elements from the top down: ``top_cell`` at z = 0, growing by ``growth``, at most ``largest``.
 
     The film/substrate interface z = −film_thickness is an element boundary; all lengths
-    scaled, ``depth`` the total thickness.
+    scaled, ``depth`` the total thickness. In the substrate the elements keep growing up
+    to ``substrate_largest`` (default ``largest``).
     """
     film, size = _layer(0.0, -film_thickness, top_cell, growth, largest)
-    substrate, _ = _layer(-film_thickness, -depth, size, growth, largest)
+    substrate, _ = _layer(-film_thickness, -depth, size, growth,
+                          largest if substrate_largest is None else substrate_largest)
     edges = np.array(sorted(film + substrate[1:]))
     in_film = (edges[:-1] + edges[1:]) / 2 > -film_thickness
     return ZMesh(edges, degree, in_film)
@@ -239,6 +242,61 @@ def _evaluate(mesh: ZMesh, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return values, slopes
 
 
+def assemble_bands(mesh: ZMesh, film_Q: np.ndarray, substrate_Q: np.ndarray,
+                   bandwidth: int) -> list[tuple[int, int, np.ndarray]]:
+    """∫ (basis of type a)·Q_ab·(basis of type b) dz in LAPACK band storage, as [(a, b, band)].
+
+    Args:
+        mesh: The z elements (scaled length).
+        film_Q: The 28 × 28 quadratic form of the energy density in the film (as
+            :func:`energy_matrix`), scaled.
+        substrate_Q: The same in the substrate.
+        bandwidth: Half-bandwidth bw of the node-major dofs (7 per node); an element's
+            dofs must fit in it.
+
+    Returns:
+        For every pair of derivative types (a, b) whose matrix is not zero, the band
+        (2·bw + 1, n) with entry (i, j) at [bw + i − j, j], summed element by element in
+        the order of the elements (so equal, bit for bit, to a dense assembly).
+
+    Raises:
+        RuntimeError: If an element's couplings fall outside the band.
+    """
+    _, _, weights, (values, slopes) = mesh.reference()
+    n = mesh.n_nodes * N_FIELDS
+    size = (mesh.degree + 1) * N_FIELDS
+    if size - 1 > bandwidth:
+        raise RuntimeError(f"spectral film: an element couples {size} consecutive dofs, which falls "
+                           f"outside the half-bandwidth {bandwidth}")
+    bands = np.zeros((TYPES, TYPES, 2 * bandwidth + 1, n))
+    local = np.arange(size)
+    # Local entry (i, j) of an element starting at dof s sits at band row bw + i − j, column s + j.
+    rows = bandwidth + local[:, None] - local[None, :]
+    for e, (a, b) in enumerate(zip(mesh.edges[:-1], mesh.edges[1:], strict=True)):
+        jacobian = (b - a) / 2
+        Q = (film_Q if mesh.film[e] else substrate_Q).reshape(TYPES, N_FIELDS, TYPES, N_FIELDS)
+        basis = [values, values, values, slopes / jacobian]
+        columns = e * mesh.degree * N_FIELDS + local[None, :]
+        for ta in range(TYPES):
+            for tb in range(TYPES):
+                # ∫ N_i^(a) Q[a f, b g] N_j^(b): (node i, field f) × (node j, field g)
+                block = np.einsum("q,qi,fg,qj->ifjg", weights * jacobian, basis[ta], Q[ta, :, tb, :],
+                                  basis[tb]).reshape(size, size)
+                bands[ta, tb][rows, columns] += block
+    return [(a, b, bands[a, b].copy()) for a in range(TYPES) for b in range(TYPES) if np.any(bands[a, b])]
+
+
+def band_to_dense(band: np.ndarray) -> np.ndarray:
+    """The square matrix (n, n) of a LAPACK band (2·bw + 1, n) (for checks on small problems)."""
+    bw = (band.shape[0] - 1) // 2
+    n = band.shape[1]
+    dense = np.zeros((n, n), dtype=band.dtype)
+    for offset in range(-bw, bw + 1):  # entry (i, i + offset) sits at [bw − offset, i + offset]
+        i = np.arange(max(0, -offset), min(n, n - offset))
+        dense[i, i + offset] = band[bw - offset, i + offset]
+    return dense
+
+
 class FilmElectromechanics:
     """The linear (u, P, φ) film problem per in-plane mode; :meth:`solve` for a pressure.
 
@@ -247,26 +305,39 @@ class FilmElectromechanics:
         film_thickness: h, m.
         elasticity: Cubic elastic constants, Pa (film and substrate).
         material: Electromechanical constants (SI); electrostriction and the full Landau
-            energy are not included (linear problem).
+            energy are not included here (linear problem; they are added by
+            :mod:`flexotip.spectral.film_dynamics`).
         top_cell: Element size at the film top, m.
         growth: Element growth factor downwards.
-        largest: Largest element, m.
+        largest: Largest element in the film, m.
         degree: Polynomial degree of the elements.
         scales: Internal units.
+        substrate_largest: Largest element in the substrate, m (default ``largest``).
     """
 
     def __init__(self, box: FilmBox, film_thickness: float, elasticity: CubicElasticity,
                  material: Electromechanics, top_cell: float = 0.02e-9, growth: float = 1.6,
-                 largest: float = 4e-9, degree: int = 6, scales: Scales | None = None):
+                 largest: float = 4e-9, degree: int = 6, scales: Scales | None = None,
+                 substrate_largest: float | None = None):
         self.box, self.scales = box, scales or Scales()
+        self.elasticity, self.material = elasticity, material
         L = self.scales.length
         self.mesh = graded_mesh(film_thickness / L, box.thickness / L, top_cell / L, growth, largest / L,
-                                degree)
+                                degree, None if substrate_largest is None else substrate_largest / L)
         film_Q = energy_matrix(elasticity, material, self.scales)
         substrate_Q = energy_matrix(elasticity, None, self.scales)
-        self._matrices = self._assemble(film_Q, substrate_Q)
-        self._bands = self._banded()
+        self._bands = self._assemble(film_Q, substrate_Q)
         self._fixed = self._dirichlet()
+
+    @property
+    def bands(self) -> list[tuple[int, int, np.ndarray]]:
+        """The non-zero M_ab in LAPACK band storage, [(a, b, band (2·bw + 1, n))] (scaled)."""
+        return self._bands
+
+    @property
+    def fixed_dofs(self) -> np.ndarray:
+        """Dofs held at zero in every mode (Dirichlet conditions and P, φ in the substrate)."""
+        return self._fixed
 
     @property
     def n_dofs(self) -> int:
@@ -278,25 +349,14 @@ class FilmElectromechanics:
         """Half-bandwidth of the per-mode matrix (node-major dofs)."""
         return N_FIELDS * (self.mesh.degree + 1) - 1
 
-    def _assemble(self, film_Q: np.ndarray, substrate_Q: np.ndarray) -> np.ndarray:
-        """M_ab (4, 4, n, n) dense: ∫ (basis of type a)·Q_ab·(basis of type b) dz over the elements."""
-        mesh = self.mesh
-        _, _, weights, (values, slopes) = mesh.reference()
-        n = self.n_dofs
-        M = np.zeros((TYPES, TYPES, n, n))
-        for e, (a, b) in enumerate(zip(mesh.edges[:-1], mesh.edges[1:], strict=True)):
-            jacobian = (b - a) / 2
-            Q = (film_Q if mesh.film[e] else substrate_Q).reshape(TYPES, N_FIELDS, TYPES, N_FIELDS)
-            basis = [values, values, values, slopes / jacobian]
-            dofs = (np.arange(e * mesh.degree, e * mesh.degree + mesh.degree + 1)[:, None] * N_FIELDS
-                    + np.arange(N_FIELDS)[None, :]).ravel()
-            for ta in range(TYPES):
-                for tb in range(TYPES):
-                    # ∫ N_i^(a) Q[a f, b g] N_j^(b): (node i, field f) × (node j, field g)
-                    block = np.einsum("q,qi,fg,qj->ifjg", weights * jacobian, basis[ta], Q[ta, :, tb, :],
-                                      basis[tb]).reshape(len(dofs), len(dofs))
-                    M[ta, tb][np.ix_(dofs, dofs)] += block
-        return M
+    def _assemble(self, film_Q: np.ndarray, substrate_Q: np.ndarray) -> list[tuple[int, int, np.ndarray]]:
+        """The non-zero M_ab in LAPACK band storage (2·bw + 1, n), as [(a, b, band)].
+
+        M_ab = ∫ (basis of type a)·Q_ab·(basis of type b) dz over the elements, summed
+        element by element straight into the band (entry (i, j) at [bw + i − j, j]): the
+        element couples only its own 7·(degree + 1) consecutive dofs, which is the band.
+        """
+        return assemble_bands(self.mesh, film_Q, substrate_Q, self.bandwidth)
 
     def _dirichlet(self) -> np.ndarray:
         """Dofs held at zero: u at the bottom; φ on the film top and bottom; P and φ in the substrate."""
@@ -313,24 +373,6 @@ class FilmElectromechanics:
             elif abs(zn - interface) < 1e-12 or node == len(z) - 1:
                 fixed.append(base + 6)
         return np.array(sorted(set(fixed)))
-
-    def _banded(self) -> list[tuple[int, int, np.ndarray]]:
-        """The non-zero M_ab in LAPACK band storage (2·bw + 1, n), as [(a, b, band)]."""
-        bw, n = self.bandwidth, self.n_dofs
-        rows, cols = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
-        inside = np.abs(rows - cols) <= bw
-        terms = []
-        for a in range(TYPES):
-            for b in range(TYPES):
-                M = self._matrices[a, b]
-                if not np.any(M):
-                    continue
-                if np.any(M[~inside]):
-                    raise RuntimeError("spectral film: a coupling falls outside the element band")
-                band = np.zeros((2 * bw + 1, n))
-                band[bw + rows[inside] - cols[inside], cols[inside]] = M[inside]
-                terms.append((a, b, band))
-        return terms
 
     def solve(self, pressure_modes: np.ndarray) -> FilmFields:
         """Amplitudes of every mode under the pressure p = Σ c_mn·cos·cos (Pa), shape (n_x, n_y).
@@ -361,7 +403,7 @@ class FilmElectromechanics:
                     held = np.union1d(held, np.flatnonzero(np.isin(field_of, (0, 3))))
                 if ky[q] == 0:
                     held = np.union1d(held, np.flatnonzero(np.isin(field_of, (1, 4))))
-                _hold(K, held, bw)
+                hold_band_dofs(K, held, bw)
                 rhs = np.zeros(n, dtype=complex)
                 rhs[top_uz] = -pressure_modes[m, q]
                 rhs[held] = 0.0
@@ -370,7 +412,7 @@ class FilmElectromechanics:
         return FilmFields(amplitudes, self.mesh, self.box, s)
 
 
-def _hold(band: np.ndarray, dofs: np.ndarray, bw: int) -> None:
+def hold_band_dofs(band: np.ndarray, dofs: np.ndarray, bw: int) -> None:
     """Replace rows and columns ``dofs`` of a band-stored matrix by the identity (in place)."""
     n = band.shape[1]
     band[:, dofs] = 0.0  # columns

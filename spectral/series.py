@@ -104,14 +104,16 @@ class Box:
         return np.asarray(function(*np.meshgrid(*self.cell_centres(), indexing="ij")), dtype=float)
 
 
-def forward(values: np.ndarray, parity: frozenset) -> np.ndarray:
+def forward(values: np.ndarray, parity: frozenset, axes: tuple[int, ...] = (0, 1, 2)) -> np.ndarray:
     """Amplitudes A_m of the series with sine axes ``parity`` from cell-centre values.
 
     Exact for fields made of the series' modes; for others it is the discrete projection
-    (DCT-II / DST-II), the sine Nyquist mode dropped.
+    (DCT-II / DST-II), the sine Nyquist mode dropped. ``axes``: the array axes that carry
+    the series (e.g. (−2, −1) for in-plane series over leading axes); ``parity`` names
+    its sine axes the same way.
     """
     amplitudes = np.asarray(values, dtype=float)
-    for axis in range(3):
+    for axis in axes:
         n = amplitudes.shape[axis]
         if axis in parity:
             transformed = scipy.fft.dst(amplitudes, type=2, axis=axis) / n
@@ -125,10 +127,10 @@ def forward(values: np.ndarray, parity: frozenset) -> np.ndarray:
     return amplitudes
 
 
-def inverse(amplitudes: np.ndarray, parity: frozenset) -> np.ndarray:
+def inverse(amplitudes: np.ndarray, parity: frozenset, axes: tuple[int, ...] = (0, 1, 2)) -> np.ndarray:
     """Values at the cell centres of the series with sine axes ``parity`` (inverse of :func:`forward`)."""
     values = np.asarray(amplitudes, dtype=float)
-    for axis in range(3):
+    for axis in axes:
         c = np.moveaxis(values, axis, 0) / 2
         if axis in parity:
             # DST-III sums x_j·sin(π(j + 1)(2i + 1)/(2n)), j = 0 … n−1: mode m = j + 1.

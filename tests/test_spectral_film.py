@@ -17,7 +17,14 @@ import pytest
 from flexotip import config as config_module
 from flexotip.fem.coupled import electromechanical_material
 from flexotip.spectral import elasticity, grid
-from flexotip.spectral.film_coupled import FilmElectromechanics, energy_matrix
+from flexotip.spectral.film_coupled import (
+    N_FIELDS,
+    TYPES,
+    FilmElectromechanics,
+    _lagrange,
+    band_to_dense,
+    energy_matrix,
+)
 from flexotip.units import Scales
 
 pytestmark = pytest.mark.serial  # NumPy only
@@ -70,5 +77,32 @@ def test_mode_matrices_are_hermitian():
     assert np.abs(Q - Q.T).max() < 1e-12 * np.abs(Q).max()
     solver = FilmElectromechanics(BOX, FILM, ELASTICITY, MATERIAL, top_cell=0.1e-9, largest=10e-9, degree=3)
     symbols = np.array([1.0, 0.7j, 0.2j, 1.0])
-    K = np.einsum("a,b,abij->ij", symbols.conj(), symbols, solver._matrices)
+    K = sum(symbols[a].conj() * symbols[b] * band_to_dense(band) for a, b, band in solver.bands)
     assert np.abs(K - K.conj().T).max() < 1e-12 * np.abs(K).max()
+
+
+def test_band_assembly_is_the_dense_assembly():
+    """The band storage holds exactly the dense element-by-element sum, and nothing falls outside it."""
+    solver = FilmElectromechanics(BOX, FILM, ELASTICITY, MATERIAL, top_cell=0.1e-9, largest=10e-9, degree=3)
+    mesh, n = solver.mesh, solver.n_dofs
+    nodes = mesh.reference()[0]
+    points, weights = np.polynomial.legendre.leggauss(mesh.degree + 2)
+    values, slopes = _lagrange(nodes, points)
+    film_Q = energy_matrix(ELASTICITY, MATERIAL, Scales()).reshape(TYPES, N_FIELDS, TYPES, N_FIELDS)
+    substrate_Q = energy_matrix(ELASTICITY, None, Scales()).reshape(TYPES, N_FIELDS, TYPES, N_FIELDS)
+    dense = np.zeros((TYPES, TYPES, n, n))
+    for e, (a, b) in enumerate(zip(mesh.edges[:-1], mesh.edges[1:], strict=True)):
+        J = (b - a) / 2
+        basis = [values, values, values, slopes / J]
+        Q = film_Q if mesh.film[e] else substrate_Q
+        dofs = np.arange(e * mesh.degree * N_FIELDS, (e * mesh.degree + mesh.degree + 1) * N_FIELDS)
+        for ta in range(TYPES):
+            for tb in range(TYPES):
+                block = np.einsum("q,qi,fg,qj->ifjg", weights * J, basis[ta], Q[ta, :, tb, :], basis[tb])
+                dense[ta, tb][np.ix_(dofs, dofs)] += block.reshape(len(dofs), len(dofs))
+    banded = {(a, b): band for a, b, band in solver.bands}
+    for a in range(TYPES):
+        for b in range(TYPES):
+            expected = dense[a, b]
+            got = band_to_dense(banded[a, b]) if (a, b) in banded else np.zeros((n, n))
+            assert np.abs(got - expected).max() <= 1e-14 * max(np.abs(dense).max(), 1.0), (a, b)
