@@ -534,7 +534,9 @@ def _resolve(config: Config, given: dict, errors: list[str]) -> Config:
         if unsupported:
             errors.append("[solve] solver = 'spectral' solves, for now, the mechanics of a prescribed "
                           "tip pressure (flexoelectric = false, bias = 0, load = 'hertz', no air, "
-                          "steady; the polarised film is issue 6); this config has "
+                          "steady; the polarised film is a Python API, flexotip.spectral."
+                          "film_dynamics, too costly for a run: see the README's Performance); "
+                          "this config has "
                           + ", ".join(unsupported))
     if config.solve.mode == "transient" and not config.physics.flexoelectric and config.tip.bias == 0:
         errors.append("[solve] mode = 'transient': the time-dependent solve relaxes the "

@@ -5,8 +5,10 @@ flat punch) on the film/substrate box: the box's roller walls are mirror planes,
 bottom is clamped, and :mod:`flexotip.spectral.elasticity` solves it exactly per cosine
 mode; the pressure's amplitudes come from its exact 2D Fourier transform
 (:func:`flexotip.spectral.grid.axisymmetric_coefficients`), so the only approximation is
-the truncation at ``[solve] spectral_modes`` modes per direction. The polarised film is
-not there yet (the config refuses it).
+the truncation at ``[solve] spectral_modes`` modes per direction. The polarised film
+(:mod:`flexotip.spectral.film_dynamics`) is refused by the config: at the in-plane
+resolution the contact edge needs, it costs far more than the FEM (benchmarks/README.md,
+spectral_film).
 
 Outputs are those of the FEM run where they exist: ``summary.json`` with the mechanics
 keys of DESIGN.md §6 (plus ``solver`` and ``spectral_modes``), ``axis_profile.csv`` and
