@@ -18,5 +18,7 @@ the config and the material parameters with :mod:`flexotip.fem`.
 * :mod:`flexotip.spectral.film_coupled`: the polarised film under a pressure, cosine/sine
   series in-plane and high-order elements in z (resolving the surface layer of P);
 * :mod:`flexotip.spectral.film_dynamics`: that film with electrostriction and the full
-  Landau energy (pseudo-spectral), its Picard steady state and semi-implicit TDGL.
+  Landau energy (pseudo-spectral), its Picard steady state and semi-implicit TDGL;
+* :mod:`flexotip.spectral.pointwise`: the local nonlinear terms (electrostriction, quartic
+  Landau) on a grid, shared by the box and the film.
 """

@@ -47,6 +47,7 @@ import numpy as np
 from flexotip.fem.electromechanics import Electromechanics
 from flexotip.fem.materials import CubicElasticity
 from flexotip.spectral.elasticity import VOIGT_INDEX
+from flexotip.spectral.pointwise import VOIGT_PAIRS, LocalTerms
 from flexotip.spectral.series import SCALAR, VECTOR, Box, derivative, forward, inverse, tensor_parity
 from flexotip.units import EPSILON_0, Scales
 
@@ -100,6 +101,7 @@ class BoxElectromechanics:
         self._active = np.stack([box.active(parity) for parity in PARITIES])
         self._active[6, 0, 0, 0] = False  # the mean of φ
         self._inverse_cache: dict[float, np.ndarray] = {}
+        self._local = LocalTerms.of(elasticity, material, scales)
 
     # -- the linear solve ------------------------------------------------------------------
     def _inverse(self, drag: float) -> np.ndarray:
@@ -137,17 +139,15 @@ class BoxElectromechanics:
         eigenstrain = np.zeros((6, *box.shape))  # Voigt, tensor shear, on the grid
         if dilatation is not None:
             eigenstrain[:3] += np.asarray(dilatation, dtype=float)
-        if amplitudes is not None and self._nonlinear():
+        if amplitudes is not None and self._local.nonlinear:
             P = np.stack([inverse(a, VECTOR[k]) for k, a in enumerate(amplitudes[3:6])])
-            electrostrictive = self._electrostrictive_strain(P)
-            eigenstrain += electrostrictive
+            eigenstrain += self._local.electrostrictive_strain(P)
             strain = np.stack([inverse(a, p) for a, p in _strain_amplitudes(amplitudes[:3], box, s)])
-            stress = _voigt_stress(self.elasticity, s, strain - eigenstrain)
-            force = self._nonlinear_force(P, stress)
+            force = self._local.force(P, self._local.stress(strain - eigenstrain))
             for k in range(3):
                 rhs[3 + k] -= forward(force[k], VECTOR[k])
         if np.any(eigenstrain):
-            stress = _voigt_stress(self.elasticity, s, eigenstrain)  # C:ε⁰ on the grid
+            stress = self._local.stress(eigenstrain)  # C:ε⁰ on the grid
             for i in range(3):  # the eigenstrain's body force ∂_j (C:ε⁰)_ij (scaled)
                 for j in range(3):
                     parity = tensor_parity(i, j)
@@ -156,36 +156,6 @@ class BoxElectromechanics:
         if charge is not None:
             rhs[6] -= forward(np.asarray(charge, dtype=float) / s.charge_density, SCALAR)
         return rhs
-
-    def _electrostrictive_strain(self, P: np.ndarray) -> np.ndarray:
-        """ε_Q = Q:P⊗P (Voigt, tensor shear) on the grid, from scaled P; zero if switched off."""
-        m, s = self.material, self.scales
-        eigen = np.zeros((6, *self.box.shape))
-        if m.electrostriction:
-            q11, q12, q44 = (q * s.polarization**2 for q in (m.Q11, m.Q12, m.Q44))
-            squares = P**2
-            eigen[:3] = q12 * squares.sum(axis=0) + (q11 - q12) * squares
-            eigen[3], eigen[4], eigen[5] = q44 * P[1] * P[2], q44 * P[0] * P[2], q44 * P[0] * P[1]
-        return eigen
-
-    def _nonlinear_force(self, P: np.ndarray, stress: np.ndarray) -> np.ndarray:
-        """The nonlinear part of δF/δP on the grid (scaled): Landau P³ terms, −σ:∂ε_Q/∂P.
-
-        ``stress``: the elastic stress C:(ε − ε⁰) (Voigt, scaled) on the grid.
-        """
-        m, s = self.material, self.scales
-        force = np.zeros((3, *self.box.shape))
-        squares = P**2
-        if m.landau == "full":
-            a11, a12 = (a * s.polarization**4 / s.stress for a in (m.alpha11, m.alpha12))
-            force += 4 * a11 * P**3 + 2 * a12 * P * (squares.sum(axis=0) - squares)
-        if m.electrostriction:
-            q11, q12, q44 = (q * s.polarization**2 for q in (m.Q11, m.Q12, m.Q44))
-            trace = stress[:3].sum(axis=0)
-            for k in range(3):
-                shear = sum(stress[VOIGT_INDEX[k, j]] * P[j] for j in range(3) if j != k)
-                force[k] -= 2 * q12 * trace * P[k] + 2 * (q11 - q12) * stress[k] * P[k] + 2 * q44 * shear
-        return force
 
     # -- public solves ---------------------------------------------------------------------
     def solve(self, dilatation: np.ndarray | None = None, charge: np.ndarray | None = None) -> Fields:
@@ -201,7 +171,7 @@ class BoxElectromechanics:
         """
         inverse_operator = self._inverse(0.0)
         amplitudes = self._apply(inverse_operator, self._rhs(dilatation, charge, None))
-        if not self._nonlinear():
+        if not self._local.nonlinear:
             return Fields(amplitudes, self.box, self.scales)
         for _ in range(PICARD_MAX_ITERATIONS):
             updated = self._apply(inverse_operator, self._rhs(dilatation, charge, amplitudes))
@@ -234,7 +204,7 @@ class BoxElectromechanics:
         inverse_operator = self._inverse(drag)
         amplitudes = initial.amplitudes.copy() if initial is not None else np.zeros((7, *self.box.shape))
         changes = np.empty(steps)
-        linear_rhs = None if self._nonlinear() else self._rhs(dilatation, charge, None)
+        linear_rhs = None if self._local.nonlinear else self._rhs(dilatation, charge, None)
         for step in range(steps):
             if linear_rhs is None:
                 rhs = self._rhs(dilatation, charge, amplitudes)
@@ -246,23 +216,11 @@ class BoxElectromechanics:
             amplitudes = updated
         return Fields(amplitudes, self.box, self.scales), changes
 
-    def _nonlinear(self) -> bool:
-        m = self.material
-        return m is not None and (m.landau == "full" or m.electrostriction)
-
-
-def _voigt_stress(elasticity: CubicElasticity, scales: Scales, strain_voigt: np.ndarray) -> np.ndarray:
-    """C:ε (Voigt, scaled) for a tensor-shear Voigt strain on the grid."""
-    engineering = strain_voigt.copy()
-    engineering[3:] *= 2
-    C = elasticity.voigt() / scales.stress
-    return np.einsum("ab,b...->a...", C, engineering)
-
 
 def _strain_amplitudes(u: np.ndarray, box: Box, scales: Scales) -> list[tuple[np.ndarray, frozenset]]:
     """(amplitudes, parity) of ε in Voigt order (tensor shear) from scaled u amplitudes."""
     result = []
-    for i, j in ((0, 0), (1, 1), (2, 2), (1, 2), (0, 2), (0, 1)):
+    for i, j in VOIGT_PAIRS:
         a, parity = derivative(u[i], VECTOR[i], j, box)
         b, _ = derivative(u[j], VECTOR[j], i, box)
         result.append((0.5 * (a + b) * scales.length, parity))

@@ -326,7 +326,9 @@ class FilmElectromechanics:
                                 degree, None if substrate_largest is None else substrate_largest / L)
         film_Q = energy_matrix(elasticity, material, self.scales)
         substrate_Q = energy_matrix(elasticity, None, self.scales)
-        self._bands = self._assemble(film_Q, substrate_Q)
+        # M_ab = ∫ (basis of type a)·Q_ab·(basis of type b) dz, straight into band storage:
+        # an element couples only its own 7·(degree + 1) consecutive dofs.
+        self._bands = assemble_bands(self.mesh, film_Q, substrate_Q, self.bandwidth)
         self._fixed = self._dirichlet()
 
     @property
@@ -339,6 +341,18 @@ class FilmElectromechanics:
         """Dofs held at zero in every mode (Dirichlet conditions and P, φ in the substrate)."""
         return self._fixed
 
+    def held_dofs(self, zero_x: bool, zero_y: bool) -> np.ndarray:
+        """Dofs held at zero in a mode whose k_x (``zero_x``) or k_y (``zero_y``) is zero.
+
+        :attr:`fixed_dofs`, and the components whose sine factor vanishes in that mode.
+        """
+        held = self._fixed
+        field = np.arange(self.n_dofs) % N_FIELDS
+        for zero, axis in ((zero_x, 0), (zero_y, 1)):
+            if zero:
+                held = np.union1d(held, np.flatnonzero([PARITY[f][axis] for f in field]))
+        return held
+
     @property
     def n_dofs(self) -> int:
         """Unknowns per mode (7 per z node)."""
@@ -348,15 +362,6 @@ class FilmElectromechanics:
     def bandwidth(self) -> int:
         """Half-bandwidth of the per-mode matrix (node-major dofs)."""
         return N_FIELDS * (self.mesh.degree + 1) - 1
-
-    def _assemble(self, film_Q: np.ndarray, substrate_Q: np.ndarray) -> list[tuple[int, int, np.ndarray]]:
-        """The non-zero M_ab in LAPACK band storage (2·bw + 1, n), as [(a, b, band)].
-
-        M_ab = ∫ (basis of type a)·Q_ab·(basis of type b) dz over the elements, summed
-        element by element straight into the band (entry (i, j) at [bw + i − j, j]): the
-        element couples only its own 7·(degree + 1) consecutive dofs, which is the band.
-        """
-        return assemble_bands(self.mesh, film_Q, substrate_Q, self.bandwidth)
 
     def _dirichlet(self) -> np.ndarray:
         """Dofs held at zero: u at the bottom; φ on the film top and bottom; P and φ in the substrate."""
@@ -389,7 +394,6 @@ class FilmElectromechanics:
         terms = self._bands
         phase = np.tile((-1j) ** np.array(SINE_AXES), self.mesh.n_nodes)
         top_uz = (self.mesh.n_nodes - 1) * N_FIELDS + 2
-        field_of = np.arange(n) % N_FIELDS
         amplitudes = np.zeros((nx, ny, self.mesh.n_nodes, N_FIELDS))
         for m in range(nx):
             for q in range(ny):
@@ -397,12 +401,7 @@ class FilmElectromechanics:
                     continue
                 symbols = np.array([1.0, 1j * kx[m], 1j * ky[q], 1.0])
                 K = sum(np.conj(symbols[a]) * symbols[b] * band for a, b, band in terms)
-                # Held at zero: the Dirichlet dofs, and components whose sine factor vanishes.
-                held = self._fixed
-                if kx[m] == 0:
-                    held = np.union1d(held, np.flatnonzero(np.isin(field_of, (0, 3))))
-                if ky[q] == 0:
-                    held = np.union1d(held, np.flatnonzero(np.isin(field_of, (1, 4))))
+                held = self.held_dofs(kx[m] == 0, ky[q] == 0)
                 hold_band_dofs(K, held, bw)
                 rhs = np.zeros(n, dtype=complex)
                 rhs[top_uz] = -pressure_modes[m, q]

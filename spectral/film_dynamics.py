@@ -15,7 +15,8 @@ FEM's constants). Its derivatives are the generalised forces
 
 which are evaluated pseudo-spectrally: the fields are synthesised on the cell-centred
 in-plane grid (DCT-III/DST-III by parity) at the Gauss points of the film's elements,
-the forces formed there and projected back onto the modes (DCT-II/DST-II). By the
+the forces formed there (:mod:`flexotip.spectral.pointwise`, as in the box solver) and
+projected back onto the modes (DCT-II/DST-II). By the
 discrete orthogonality of the cell-centred series, the projected forces are the exact
 gradient of the nonlinear energy summed over the grid and the Gauss points, divided by
 each mode's in-plane weight ∫T_m² dx·∫T_n² dy (the test checks it against a finite
@@ -62,14 +63,10 @@ from flexotip.spectral.film_coupled import (
     assemble_bands,
     hold_band_dofs,
 )
+from flexotip.spectral.pointwise import VOIGT_PAIRS, LocalTerms
 
 PICARD_RTOL = 1e-12
 PICARD_MAX_ITERATIONS = 200
-VOIGT_PAIRS = ((0, 0), (1, 1), (2, 2), (1, 2), (0, 2), (0, 1))
-"""Voigt order of the symmetric tensors (xx, yy, zz, yz, xz, xy); shears are tensor shears."""
-VOIGT = VOIGT_INDEX
-"""Voigt index of the tensor component (i, j) (:data:`flexotip.spectral.elasticity.VOIGT_INDEX`)."""
-
 
 IN_PLANE = (-2, -1)
 """The array axes of the in-plane modes (m, n) in amplitude and grid arrays."""
@@ -122,10 +119,8 @@ class FilmDynamics:
         mass_Q[3:6, 3:6] = np.eye(3)
         self._mass = assemble_bands(film.mesh, mass_Q, np.zeros_like(mass_Q), self.bw)[0][2]
         self._quadrature()
-        self.C = film.elasticity.voigt() / s.stress
-        self.q11, self.q12, self.q44 = (q * s.polarization**2 for q in (m.Q11, m.Q12, m.Q44))
-        self.a11, self.a12 = (a * s.polarization**4 / s.stress for a in (m.alpha11, m.alpha12))
-        self.nonlinear = m.electrostriction or m.landau == "full"
+        self.local = LocalTerms.of(film.elasticity, m, s)
+        self.nonlinear = self.local.nonlinear
         self._factors: dict[float, list] = {}
         self._held: dict[tuple[bool, bool], np.ndarray] = {}
 
@@ -156,14 +151,9 @@ class FilmDynamics:
 
     def held(self, m: int, q: int) -> np.ndarray:
         """Dofs held at zero in mode (m, q): Dirichlet dofs, and sine components of a zero mode."""
-        key = (self.kx[m] == 0, self.ky[q] == 0)
+        key = (bool(self.kx[m] == 0), bool(self.ky[q] == 0))
         if key not in self._held:
-            held = self.film.fixed_dofs
-            field = np.arange(self.n) % N_FIELDS
-            for zero, axis in zip(key, (0, 1), strict=True):
-                if zero:
-                    held = np.union1d(held, np.flatnonzero([PARITY[f][axis] for f in field]))
-            self._held[key] = held
+            self._held[key] = self.film.held_dofs(*key)
         return self._held[key]
 
     def _factor_mode(self, m: int, q: int, drag: float) -> tuple[np.ndarray, np.ndarray]:
@@ -263,37 +253,11 @@ class FilmDynamics:
                            for i, j in VOIGT_PAIRS])
         return P, strain
 
-    def eigenstrain(self, P: np.ndarray) -> np.ndarray:
-        """ε⁰ = Q:P⊗P (Voigt, tensor shear) from scaled P (3, …); zero without electrostriction."""
-        eigen = np.zeros((6, *P.shape[1:]))
-        if self.film.material.electrostriction:
-            squares = P**2
-            eigen[:3] = self.q12 * squares.sum(axis=0) + (self.q11 - self.q12) * squares
-            eigen[3:] = self.q44 * np.stack([P[1] * P[2], P[0] * P[2], P[0] * P[1]])
-        return eigen
-
-    def stress(self, strain: np.ndarray) -> np.ndarray:
-        """C:ε (Voigt, scaled) of a tensor-shear Voigt strain (6, …)."""
-        engineering = strain.copy()
-        engineering[3:] *= 2
-        return np.einsum("ab,b...->a...", self.C, engineering)
-
     def forces(self, P: np.ndarray, strain: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """∂f_nl/∂P (3, …) and τ = ∂f_nl/∂ε = −C:ε⁰ (6, Voigt) on the grid, scaled."""
-        material = self.film.material
-        force = np.zeros_like(P)
-        eigen = self.eigenstrain(P)
-        if material.landau == "full":
-            squares = P**2
-            force += 4 * self.a11 * P**3 + 2 * self.a12 * P * (squares.sum(axis=0) - squares)
-        if material.electrostriction:
-            sigma = self.stress(strain - eigen)
-            trace = sigma[:3].sum(axis=0)
-            for k in range(3):
-                shear = sum(sigma[VOIGT[k, j]] * P[j] for j in range(3) if j != k)
-                force[k] -= (2 * self.q12 * trace * P[k] + 2 * (self.q11 - self.q12) * sigma[k] * P[k]
-                             + 2 * self.q44 * shear)
-        return force, -self.stress(eigen)
+        local = self.local
+        eigen = local.electrostrictive_strain(P)
+        return local.force(P, local.stress(strain - eigen)), -local.stress(eigen)
 
     def nonlinear_rhs(self, amplitudes: np.ndarray) -> np.ndarray:
         """−r(y): the nonlinear forces of the state as right-hand sides (n_x, n_y, n_nodes, 7)."""
@@ -309,9 +273,9 @@ class FilmDynamics:
         projections = {}  # τ_ij and τ_ji: one component, one parity
         for i in range(3):
             for j in range(3):
-                if VOIGT[i, j] not in projections:
-                    projections[VOIGT[i, j]] = to_modes(tau[VOIGT[i, j]], _toggle(PARITY[i], j))
-                projected = projections[VOIGT[i, j]]
+                if VOIGT_INDEX[i, j] not in projections:
+                    projections[VOIGT_INDEX[i, j]] = to_modes(tau[VOIGT_INDEX[i, j]], _toggle(PARITY[i], j))
+                projected = projections[VOIGT_INDEX[i, j]]
                 if j == 2:
                     on_slopes[..., i] = projected
                 else:
@@ -331,13 +295,14 @@ class FilmDynamics:
         2·(1/(L·Δt) + S) + λ > it (S the stabilisation), see :meth:`relax`.
         """
         P, strain = self.at_points(amplitudes)
-        sigma = self.stress(strain - self.eigenstrain(P))
+        local = self.local
+        sigma = local.stress(strain - local.electrostrictive_strain(P))
         trace = sigma[:3].sum(axis=0)
         hessian = np.zeros((*trace.shape, 3, 3))
         for k in range(3):
             for m in range(3):
-                hessian[..., k, m] = -2 * (self.q12 * trace + (self.q11 - self.q12) * sigma[k] if k == m
-                                           else self.q44 * sigma[VOIGT[k, m]])
+                hessian[..., k, m] = -2 * (local.q12 * trace + (local.q11 - local.q12) * sigma[k] if k == m
+                                           else local.q44 * sigma[VOIGT_INDEX[k, m]])
         s = self.film.scales
         return float(np.linalg.eigvalsh(hessian)[..., -1].max()) * s.stress / s.polarization**2
 
