@@ -163,11 +163,7 @@ def fem_case(contact_size: float) -> dict:
     config = paper_config({"mesh": {"contact_size": contact_size}})
     outdir = pathlib.Path(tempfile.mkdtemp(prefix="flexotip_spectral_film_fem_"))
     toml = outdir / "benchmark.toml"
-    lines = []
-    for section, values in {**SECTIONS, "mesh": {"contact_size": contact_size}}.items():
-        lines.append(f"[{section}]")
-        lines += [f"{key} = {json.dumps(value)}" for key, value in values.items()]
-    toml.write_text("\n".join(lines) + "\n")
+    toml.write_text(config_module.to_toml(config))
     start = time.perf_counter()
     subprocess.run([shutil.which("flexotip"), "run", str(toml), "--out", str(outdir / "run"), "--quiet"],
                    check=True)
