@@ -539,28 +539,6 @@ def film_domains(stack: StackMesh) -> electromechanics.Domains:
         ds=top, dS_interface=dS(interface), film_indicator=indicator)
 
 
-def _block_preconditioner(unknowns, residuals, stiffness, constants, domains,
-                          susceptibility: float) -> list[list]:
-    """Block-diagonal SPD preconditioner forms diag(K_u, A_PP, ε0·(κ_b + χ)·K_φ).
-
-    K_u is the elastic stiffness, A_PP the exact polarisation block of the Jacobian, and
-    the potential block the paraelectric approximation of the magnitude of its Schur
-    complement (see :data:`flexotip.fem.solvers.ELECTROMECHANICS_BLOCK`).
-    """
-    P = unknowns[1]
-    V_u, V_P, V_phi = (w.function_space for w in unknowns)
-    du, dphi = ufl.TrialFunction(V_u), ufl.TrialFunction(V_phi)
-    v, psi = ufl.TestFunction(V_u), ufl.TestFunction(V_phi)
-    K_u = mechanics.elastic_form(du, v, stiffness, None if domains.dx_air is None
-                                 else domains.dx_film + domains.dx_rest)
-    if domains.dx_air is not None:
-        K_u += constants.zero * ufl.inner(du, v) * domains.dx_air
-    A_PP = ufl.derivative(residuals[1], P, ufl.TrialFunction(V_P))
-    permittivity = constants.permittivity + susceptibility * constants.vacuum_permittivity
-    K_phi = electromechanics.dielectric_form(dphi, psi, permittivity, constants, domains)
-    return [[K_u, None, None], [None, A_PP, None], [None, None, K_phi]]
-
-
 def applied_potential(stack: StackMesh, config: Config, scales: Scales,
                       em: ElectromechanicalSolution, contact_radius: float) -> dolfinx.fem.Function:
     """The potential of the tip bias alone (potential scale): the applied field's.
@@ -608,7 +586,9 @@ def solve_electromechanics(stack: StackMesh, config: Config, scales: Scales,
     contact's pressure, held fixed: the converse flexoelectric stress changes the
     displacement by a few per cent near the edge and the contact set by less than a
     cell, which this one-way load neglects). u starts from the elastic solution, P and φ
-    from zero; Newton with MUMPS on the monolithic block system.
+    from zero; Newton on the monolithic block system, each step solved by MUMPS or, with
+    `electromechanics_solver = "block"`, by FGMRES with the block preconditioner of
+    :mod:`flexotip.fem.preconditioners`.
 
     Args:
         stack: The mesh.
@@ -659,11 +639,8 @@ def solve_electromechanics(stack: StackMesh, config: Config, scales: Scales,
     block = config.solve.electromechanics_solver == "block"
     defaults = solvers.ELECTROMECHANICS_BLOCK if block else solvers.ELECTROMECHANICS
     options = solvers.petsc_options(defaults, _user_options(config, "em"))
-    preconditioner = _block_preconditioner(unknowns, residuals, tip.stiffness, constants, domains,
-                                           material.susceptibility) if block else None
     solver = solvers.NonlinearSolver(residuals, unknowns, bcs, prefix=solvers.ELECTROMECHANICS_PREFIX,
-                                     options=options, preconditioner=preconditioner,
-                                     split_names=["u", "P", "phi"] if block else None)
+                                     options=options, split_names=["u", "P", "phi"] if block else None)
     log.info("solving electromechanics: %d dofs (u %d, P %d, φ %d), P%d, %s Landau, "
              "electrostriction %s, electric BC %s", solver.n_dofs,
              3 * V_u.dofmap.index_map.size_global, 3 * V_P.dofmap.index_map.size_global,

@@ -229,8 +229,9 @@ class SolveConfig:
                             "(transient; default: a tenth of its relaxation time), then adaptive; "
                             "the vacancies' is [vacancies] first_step", "s", low=0.0, open_low=True)
     electromechanics_solver: str = _key(
-        "direct", "linear solver of the (u, P, φ) Newton steps: MUMPS, or MINRES with a "
-        "block-diagonal preconditioner (GAMG on u and φ, Jacobi on P)", choices=("direct", "block"))
+        "direct", "linear solver of the (u, P, φ) Newton steps: MUMPS, or FGMRES with a block "
+        "preconditioner (GAMG on u, Schur factorisation of the (P, φ) pair with GAMG on P and on "
+        "the potential's Schur complement)", choices=("direct", "block"))
     tdgl_kinetic_coefficient: float = _key(
         2.7e3, "kinetic coefficient L of the TDGL ∂P/∂t = −L·δF/δP (chosen: relaxation time "
         "1/(2·α1·L) = 1 ps at 300 K; the paper's is unknown)", "C/(V·m·s)", low=0.0, open_low=True)

@@ -245,7 +245,7 @@ def test_biased_disc_matches_the_half_space(biased_disc):
               f"|z| < 2a = {errors[size]:.2%} (the applied potential alone: "
               f"{applied_errors[size]:.2%}); φ(a) = {np.interp(a, depth, phi):.4f} V (exact "
               f"{1 - 1 / math.sqrt(2):.4f}); {summary['em_n_dofs']} dofs, "
-              f"{summary['em_linear_iterations']} MINRES iterations; E_z below the tip "
+              f"{summary['em_linear_iterations']} FGMRES iterations; E_z below the tip "
               f"{summary['Ez_below_tip_V_per_m']:.4g} V/m, of which depolarisation "
               f"{summary['Ez_below_tip_depolarization_V_per_m']:.4g}")
         assert summary["phi_max_V"] == pytest.approx(1.0, abs=1e-9)
