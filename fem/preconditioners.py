@@ -51,6 +51,7 @@ class ElectromechanicalPreconditioner:
         self.blocks: dict[tuple[str, str], PETSc.Mat] = {}
         self.ksps: dict[str, PETSc.KSP] = {}
         self.schur: PETSc.Mat | None = None
+        self.work: dict[str, PETSc.Vec] = {}
 
     def _extract(self, A: PETSc.Mat) -> None:
         """The blocks of A that the preconditioner uses (their values refreshed on reuse)."""
@@ -93,14 +94,14 @@ class ElectromechanicalPreconditioner:
             else:
                 ksp.setOperators(M)
             ksp.setUp()
-        self.work = {name: self.blocks[name, name].createVecLeft() for name in ("u", "P", "phi")}
-        self.work["P2"] = self.blocks["P", "P"].createVecLeft()
-        self.work["P3"] = self.blocks["P", "P"].createVecLeft()
+        if not self.work:  # the layout is the same at every Newton step
+            self.work = {name: self.blocks[block, block].createVecLeft() for name, block in (
+                ("P_predictor", "P"), ("P_remainder", "P"), ("P_residual", "P"), ("phi", "phi"))}
 
     def _solve_polarization_potential(self, r_P: PETSc.Vec, r_phi: PETSc.Vec,
                                       x_P: PETSc.Vec, x_phi: PETSc.Vec) -> None:
         """Approximate [[A_PP, Bᵀ], [B, A_φφ]]⁻¹·r by the Schur factorisation (module docstring)."""
-        predictor, remainder, g = self.work["P"], self.work["P2"], self.work["phi"]
+        predictor, remainder, g = self.work["P_predictor"], self.work["P_remainder"], self.work["phi"]
         self.ksps["P"].solve(r_P, predictor)
         self.blocks["phi", "P"].mult(predictor, g)
         g.aypx(-1.0, r_phi)   # r_φ − B·Â⁻¹r_P
@@ -115,7 +116,7 @@ class ElectromechanicalPreconditioner:
         r = {name: x.getSubVector(self.sets[name]) for name in BLOCKS}
         out = {name: y.getSubVector(self.sets[name]) for name in BLOCKS}
         self.ksps["u"].solve(r["u"], out["u"])
-        r_P = self.work["P3"]
+        r_P = self.work["P_residual"]
         self.blocks["P", "u"].mult(out["u"], r_P)
         r_P.aypx(-1.0, r["P"])
         self._solve_polarization_potential(r_P, r["phi"], out["P"], out["phi"])

@@ -374,7 +374,8 @@ class NonlinearSolver:
             # rigid-body modes for its GAMG, composed with its index set.
             spaces = [w.function_space for w in uh]
             self._index_sets = block_index_sets(spaces)
-            self._index_sets[0].compose("nearnullspace", rigid_body_modes(spaces[0]))
+            modes = rigid_body_modes(spaces[0])
+            self._index_sets[0].compose("nearnullspace", modes)
             pc = self.problem.solver.getKSP().getPC()
             if options.get("pc_type") == "fieldsplit":
                 pc.setType("fieldsplit")
@@ -384,7 +385,7 @@ class NonlinearSolver:
                 # under this solver's prefix when Newton first sets it up.
                 pc.setType("python")
                 pc.setPythonContext(preconditioners.ElectromechanicalPreconditioner(
-                    self._index_sets, rigid_body_modes(spaces[0]), prefix))
+                    self._index_sets, modes, prefix))
         self.n_dofs = self.problem.A.getSize()[0]
         self.newton_iterations = 0
         self.linear_iterations = 0
