@@ -43,10 +43,9 @@ import time
 import numpy as np
 
 from flexotip import config as config_module
-from flexotip.fem.coupled import electromechanical_material
 from flexotip.spectral import grid
-from flexotip.spectral.film_coupled import PARITY, FilmElectromechanics
 from flexotip.spectral.film_dynamics import FilmDynamics, to_grid
+from flexotip.spectral.film_electromechanics import PARITY, FilmElectromechanics
 from flexotip.studies.spectral_run import film_box
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
@@ -98,7 +97,7 @@ def spectral_case(nx: int, ny: int, cache: bool, max_steps: int, budget: float =
     a, force = config.contact_radius, config.tip.force
     pressure = grid.axisymmetric_coefficients(box, (nx, ny), lambda k: grid.hertz_transform(k, force, a), a,
                                               centre=tuple(config.tip.position))
-    material = electromechanical_material(config)
+    material = config.electromechanical_material()
     start = time.perf_counter()
     film = FilmElectromechanics(box, config.film.thickness, config.material.elastic_constants(), material,
                                 largest=film_largest, substrate_largest=SUBSTRATE_LARGEST)

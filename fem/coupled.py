@@ -20,6 +20,7 @@ import dolfinx.mesh
 import numpy as np
 import ufl
 
+from flexotip import tips
 from flexotip.config import Config
 from flexotip.fem import electromechanics, mechanics, solvers, vacancies
 from flexotip.fem.bcs import dofs_outside, mechanical_bcs, polarization_bcs, potential_bcs
@@ -33,8 +34,9 @@ from flexotip.fem.postprocess import (
     largest_nodal_norm,
     recover_on_boundary,
 )
-from flexotip.geometry import names, tips
+from flexotip.geometry import names
 from flexotip.geometry.mesh import StackMesh
+from flexotip.materials import VacancyMaterial
 from flexotip.units import Scales
 
 log = logging.getLogger(__name__)
@@ -506,17 +508,6 @@ def relax_tdgl(solver: solvers.NonlinearSolver, P: dolfinx.fem.Function,
     return history
 
 
-def electromechanical_material(config: Config) -> electromechanics.Electromechanics:
-    """The film's electromechanical constants (SI) from a resolved config."""
-    m, physics = config.material, config.physics
-    return electromechanics.Electromechanics(
-        alpha1=m.alpha1, alpha11=m.alpha11, alpha12=m.alpha12, Q11=m.Q11, Q12=m.Q12, Q44=m.Q44,
-        f11=m.f11, f12=m.f12, f44=m.f44, G11=m.G11, G12=m.G12, G44=m.G44,
-        eps_background=m.eps_background, landau=physics.landau,
-        flexoelectric=physics.flexoelectric, electrostriction=physics.electrostriction,
-        flexo_form=physics.flexo_form)
-
-
 def film_domains(stack: StackMesh) -> electromechanics.Domains:
     """Integration domains of the electromechanical energy on a flexotip stack mesh."""
     msh, groups = stack.msh, stack.groups
@@ -605,7 +596,7 @@ def solve_electromechanics(stack: StackMesh, config: Config, scales: Scales,
     """
     msh = stack.msh
     degree = config.mesh.degree
-    material = electromechanical_material(config)
+    material = config.electromechanical_material()
     constants = electromechanics.ScaledConstants(msh, material, scales)
     domains = film_domains(stack)
     V_u = tip.uh.function_space
@@ -670,13 +661,6 @@ def solve_electromechanics(stack: StackMesh, config: Config, scales: Scales,
     return ElectromechanicalSolution(u, P, phi, constants, tip.stiffness, domains, stats, solver)
 
 
-def vacancy_material(config: Config) -> vacancies.VacancyMaterial:
-    """The vacancy constants (SI) of a resolved config."""
-    v = config.vacancies
-    return vacancies.VacancyMaterial(c0=v.c0, diffusivity=v.diffusivity, charge=v.charge,
-                                     temperature=config.material.temperature)
-
-
 @dataclasses.dataclass
 class VacancyHistory:
     """Time history of the vacancy transient (SI; densities relative to c0).
@@ -725,7 +709,7 @@ class VacancySolution:
     """
 
     w: dolfinx.fem.Function
-    material: vacancies.VacancyMaterial
+    material: VacancyMaterial
     dx: ufl.Measure
     film_dofs: np.ndarray
     outside: np.ndarray
@@ -775,7 +759,7 @@ def solve_with_vacancies(stack: StackMesh, config: Config, scales: Scales, tip: 
     """
     msh, comm = stack.msh, stack.msh.comm
     degree = config.mesh.degree
-    material = vacancy_material(config)
+    material = config.vacancy_material()
     settings = config.vacancies
     V = dolfinx.fem.functionspace(msh, ("Lagrange", degree))  # the potential's space
     w = dolfinx.fem.Function(V, name="log_density")
@@ -803,7 +787,7 @@ def solve_with_vacancies(stack: StackMesh, config: Config, scales: Scales, tip: 
     total_initial = assemble_scalar(dolfinx.fem.form(1.0 * dx))
     options = _user_options(config, "np")
     stats: dict = {"vacancy_debye_length_m": material.debye_length(
-        config.material.eps_background + electromechanical_material(config).susceptibility),
+        config.material.eps_background + config.electromechanical_material().susceptibility),
         "vacancy_thermal_voltage_V": material.thermal_voltage}
     start = time.perf_counter()
     updates = 0
@@ -860,7 +844,7 @@ def _vacancy_transient(transport: vacancies.NernstPlanck, w: dolfinx.fem.Functio
                        film_dofs: np.ndarray, settings, t_end: float | None,
                        update_electromechanics: Callable, observe: Callable | None,
                        stack: StackMesh, scales: Scales,
-                       material: vacancies.VacancyMaterial) -> VacancyHistory:
+                       material: VacancyMaterial) -> VacancyHistory:
     """The adaptive backward-Euler loop of :func:`solve_with_vacancies`."""
     comm = w.function_space.mesh.comm
     h_min = stack.msh.h(stack.msh.topology.dim, np.arange(

@@ -84,15 +84,11 @@ import dataclasses
 
 import basix.ufl
 import dolfinx.fem
-import numpy as np
 import ufl
 
 from flexotip.fem.kinematics import strain, to_voigt
+from flexotip.materials import ElectromechanicalMaterial
 from flexotip.units import EPSILON_0, Scales
-
-LANDAU_CHOICES = ("linear", "full")
-FLEXO_FORMS = ("P_grad_eps", "eps_grad_P")
-"""The flexoelectric energy: f·P_k·∂_l ε_ij with its surface term (default), or −f·ε_ij·∂_l P_k."""
 
 
 def polarization_element(degree: int, bubbles: bool = False, cell: str = "tetrahedron"):
@@ -104,68 +100,13 @@ def polarization_element(degree: int, bubbles: bool = False, cell: str = "tetrah
     return basix.ufl.blocked_element(enriched, shape=(3,))
 
 
-@dataclasses.dataclass(frozen=True)
-class Electromechanics:
-    """Electromechanical constants of the film, SI.
-
-    Attributes:
-        alpha1: Landau α1, J·m/C² (χ = 1/(2·ε0·α1)).
-        alpha11: Landau α11, J·m⁵/C⁴.
-        alpha12: Landau α12, J·m⁵/C⁴.
-        Q11: Electrostriction Q11, m⁴/C².
-        Q12: Electrostriction Q12, m⁴/C².
-        Q44: Electrostriction Q44 (tensor shear), m⁴/C².
-        f11: Flexocoupling f_1111, V.
-        f12: Flexocoupling f_1122, V.
-        f44: Flexocoupling f_1212, V.
-        G11: Gradient coefficient, J·m³/C².
-        G12: Gradient coefficient, J·m³/C².
-        G44: Gradient coefficient, J·m³/C².
-        eps_background: Background relative permittivity κ_b.
-        landau: "linear" (α1 only) or "full" (with α11, α12).
-        flexoelectric: Whether the flexoelectric coupling is on.
-        electrostriction: Whether the electrostrictive eigenstrain is on.
-        flexo_form: "P_grad_eps" (∫f·P·∂ε, with its surface term) or "eps_grad_P"
-            (−∫f·ε·∂P, no surface term); see the module docstring.
-    """
-
-    alpha1: float
-    alpha11: float = 1.70e9
-    alpha12: float = 1.37e9
-    Q11: float = 4.57e-2
-    Q12: float = -1.348e-2
-    Q44: float = 0.957e-2
-    f11: float = 0.0
-    f12: float = 0.0
-    f44: float = 0.0
-    G11: float = 0.0
-    G12: float = 0.0
-    G44: float = 0.0
-    eps_background: float = 10.0
-    landau: str = "linear"
-    flexoelectric: bool = True
-    electrostriction: bool = True
-    flexo_form: str = "P_grad_eps"
-
-    def __post_init__(self):
-        if self.landau not in LANDAU_CHOICES:
-            raise ValueError(f"landau = {self.landau!r}: must be one of {LANDAU_CHOICES}")
-        if self.flexo_form not in FLEXO_FORMS:
-            raise ValueError(f"flexo_form = {self.flexo_form!r}: must be one of {FLEXO_FORMS}")
-
-    @property
-    def susceptibility(self) -> float:
-        """χ = 1/(2·ε0·α1) of the linear paraelectric (305.8 for STO at 300 K)."""
-        return 1.0 / (2 * EPSILON_0 * self.alpha1)
-
-
 class ScaledConstants:
-    """The constants of :class:`Electromechanics` as dolfinx Constants in scaled units.
+    """The constants of an :class:`~flexotip.materials.ElectromechanicalMaterial`, scaled, as Constants.
 
     Changing a value (``constants.f11.value = ...``) needs no form recompilation.
     """
 
-    def __init__(self, msh, material: Electromechanics, scales: Scales):
+    def __init__(self, msh, material: ElectromechanicalMaterial, scales: Scales):
         S, L, P0, V0 = scales.stress, scales.length, scales.polarization, scales.potential
 
         def constant(value: float) -> dolfinx.fem.Constant:
@@ -339,58 +280,3 @@ def free_energy(u, P, phi, stiffness: dolfinx.fem.Constant, c: ScaledConstants,
     if flexoelectric:
         energy += flexo_energy(u, P, c, domains)
     return energy
-
-
-def cubic_tensor(f11: float, f12: float, f44: float) -> np.ndarray:
-    """The full (3, 3, 3, 3) cubic tensor t_ijkl with t_1111 = f11, t_1122 = f12, t_1212 = f44."""
-    d = np.eye(3)
-    t = (f12 * np.einsum("ij,kl->ijkl", d, d)
-         + f44 * (np.einsum("ik,jl->ijkl", d, d) + np.einsum("il,jk->ijkl", d, d)))
-    for a in range(3):
-        t[a, a, a, a] = f11
-    return t
-
-
-def short_wavelength_stability(material: Electromechanics, elasticity_voigt: np.ndarray,
-                               directions: int = 2000) -> float:
-    """Smallest eigenvalue of the gradient stiffness left after the flexo coupling, J·m³/C².
-
-    At a wavevector k the energy's k² part couples u and P through f: per unit |k|²,
-    ½·u·Γ_C·u + ½·P·Γ_G·P + u·Γ_f·P with the acoustic tensor Γ_C,ik = c_ijkl·n_j·n_l, the
-    gradient tensor Γ_G,ik = G_ijkl·n_j·n_l and Γ_f,ik = f_ijkl·n_j·n_l (n = k/|k|). The
-    energy is bounded below at short wavelengths only if Γ_G − Γ_fᵀ·Γ_C⁻¹·Γ_f ≥ 0 for
-    every direction (f² ≲ c·G): otherwise the free energy has no minimum, and a
-    discretisation shows it as mesh-scale oscillations of P and φ. Returns the smallest
-    eigenvalue over ``directions`` quasi-uniform directions (negative: unstable).
-    """
-    C = _voigt_to_tensor(elasticity_voigt)
-    F = cubic_tensor(material.f11, material.f12, material.f44) if material.flexoelectric else 0 * C
-    d = np.eye(3)
-    G = material.G12 * np.einsum("ij,kl->ijkl", d, d) + material.G44 * np.einsum("ik,jl->ijkl", d, d)
-    for a in range(3):
-        G[a, a, a, a] = material.G11
-    # G_ijkl is indexed (P_i, ∂_j, P_k, ∂_l): ½G11·ΣPi,i² + G12·Σ_{i≠k}Pi,i·Pk,k/2·2 + ½G44·ΣPi,j².
-    golden = np.pi * (3 - np.sqrt(5))
-    z = 1 - 2 * (np.arange(directions) + 0.5) / directions
-    n = np.c_[np.sqrt(1 - z**2) * np.cos(golden * np.arange(directions)),
-              np.sqrt(1 - z**2) * np.sin(golden * np.arange(directions)), z]
-    smallest = np.inf
-    for k in n:
-        acoustic = np.einsum("ijkl,j,l->ik", C, k, k)
-        gradient = np.einsum("ijkl,j,l->ik", G, k, k)
-        coupling = np.einsum("ijkl,j,l->ik", F, k, k)  # u_i ↔ P_k
-        schur = gradient - coupling.T @ np.linalg.solve(acoustic, coupling)
-        smallest = min(smallest, float(np.linalg.eigvalsh(0.5 * (schur + schur.T))[0]))
-    return smallest
-
-
-def _voigt_to_tensor(voigt: np.ndarray) -> np.ndarray:
-    """The (3, 3, 3, 3) stiffness tensor of a 6×6 Voigt matrix (engineering shear)."""
-    pairs = [(0, 0), (1, 1), (2, 2), (1, 2), (0, 2), (0, 1)]
-    C = np.zeros((3, 3, 3, 3))
-    for a, (i, j) in enumerate(pairs):
-        for b, (k, m) in enumerate(pairs):
-            for p, q in ((i, j), (j, i)):
-                for r, s in ((k, m), (m, k)):
-                    C[p, q, r, s] = voigt[a, b]
-    return C

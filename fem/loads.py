@@ -24,6 +24,8 @@ import dolfinx.fem
 import numpy as np
 import ufl
 
+from flexotip.analytic import hertz_peak_pressure
+
 PROFILES = ("hertz", "punch", "gaussian")
 
 GAUSSIAN_WIDTH = 0.5
@@ -70,7 +72,7 @@ class TipPressure:
         r = self.radial_distance(x)
         a, F = self.contact_radius, self.force
         if self.profile == "hertz":
-            p0 = 3 * F / (2 * math.pi * a**2)
+            p0 = hertz_peak_pressure(F, a)
             return p0 * ufl.sqrt(ufl.max_value(1 - r**2 / a**2, 0.0))
         if self.profile == "gaussian":
             width = GAUSSIAN_WIDTH * a
@@ -92,7 +94,7 @@ class TipPressure:
         """
         a, F, w = self._values()
         if self.profile == "hertz":
-            return 3 * F / (2 * math.pi * a**2)
+            return hertz_peak_pressure(F, a)
         if self.profile == "gaussian":
             return F / (2 * math.pi * (GAUSSIAN_WIDTH * a) ** 2)
         inner = a - w
@@ -107,7 +109,7 @@ class TipPressure:
         a, F, w = self._values()
         r = np.asarray(r, dtype=float)
         if self.profile == "hertz":
-            return 3 * F / (2 * math.pi * a**2) * np.sqrt(np.clip(1 - r**2 / a**2, 0.0, None))
+            return hertz_peak_pressure(F, a) * np.sqrt(np.clip(1 - r**2 / a**2, 0.0, None))
         if self.profile == "gaussian":
             return self.peak_pressure() * np.exp(-(r**2) / (2 * (GAUSSIAN_WIDTH * a) ** 2))
         core = F / (2 * math.pi * a * np.sqrt(np.maximum(a**2 - r**2, a**2 - (a - w) ** 2)))

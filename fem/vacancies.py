@@ -26,7 +26,6 @@ carried in units of c0 inside the forms; every interface is SI.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import math
 
@@ -36,7 +35,8 @@ import ufl
 
 from flexotip.fem import solvers
 from flexotip.fem.postprocess import assemble_scalar
-from flexotip.units import BOLTZMANN, ELEMENTARY_CHARGE, EPSILON_0, Scales
+from flexotip.materials import VacancyMaterial
+from flexotip.units import Scales
 
 log = logging.getLogger(__name__)
 
@@ -44,44 +44,6 @@ log = logging.getLogger(__name__)
 def quadrature_degree(degree: int) -> int:
     """Quadrature degree of every vacancy integral (e^w of a degree-k polynomial)."""
     return 2 * degree + 2
-
-
-@dataclasses.dataclass(frozen=True)
-class VacancyMaterial:
-    """Oxygen-vacancy constants (SI).
-
-    Attributes:
-        c0: Initial uniform density, also the compensating background of the space
-            charge, 1/m³.
-        diffusivity: D, m²/s.
-        charge: Charge number z (+2 for V_O••).
-        temperature: K.
-    """
-
-    c0: float
-    diffusivity: float
-    charge: int
-    temperature: float
-
-    @property
-    def thermal_voltage(self) -> float:
-        """V_T = k_B·T/(z·e), V (12.9 mV for z = 2 at 300 K)."""
-        return BOLTZMANN * self.temperature / (self.charge * ELEMENTARY_CHARGE)
-
-    @property
-    def mobility(self) -> float:
-        """Electrical mobility D/V_T, m²/(V·s)."""
-        return self.diffusivity / self.thermal_voltage
-
-    def debye_length(self, relative_permittivity: float) -> float:
-        """√(ε0·ε_r·V_T/(z·e·c0)), m: the screening length of the vacancies alone."""
-        return math.sqrt(EPSILON_0 * relative_permittivity * self.thermal_voltage
-                         / (self.charge * ELEMENTARY_CHARGE * self.c0))
-
-    def space_charge(self, relative_density: ufl.core.expr.Expr, scales: Scales) -> ufl.core.expr.Expr:
-        """ρ = z·e·(c − c0) for c = c0·``relative_density``, in the charge-density scale."""
-        rho_unit = self.charge * ELEMENTARY_CHARGE * self.c0 / scales.charge_density
-        return rho_unit * (relative_density - 1.0)
 
 
 def nernst_planck_residual(w: dolfinx.fem.Function, w_old: dolfinx.fem.Function, phi,

@@ -18,6 +18,16 @@ def hertz_peak_pressure(force: float, contact_radius: float) -> float:
     return 3 * force / (2 * math.pi * contact_radius**2)
 
 
+def hertz_contact_radius(force: float, tip_radius: float, modulus: float) -> float:
+    """Hertz contact radius a = (3·F·R/(4·E*))^(1/3), m (F in N, R in m, E* in Pa, or consistent units)."""
+    return (3 * force * tip_radius / (4 * modulus)) ** (1 / 3)
+
+
+def hertz_tip_radius(force: float, contact_radius: float, modulus: float) -> float:
+    """Sphere radius R = 4·E*·a³/(3·F), m, that gives the Hertz contact radius a."""
+    return 4 * modulus * contact_radius**3 / (3 * force)
+
+
 def hertz_surface_displacement(r: np.ndarray, force: float, contact_radius: float,
                                modulus: float) -> np.ndarray:
     """Downward surface displacement under the Hertz pressure, m (positive into the film).

@@ -24,13 +24,16 @@ import pathlib
 import tomllib
 import typing
 
-from flexotip.fem.materials import (
+from flexotip.analytic import hertz_contact_radius, hertz_tip_radius
+from flexotip.materials import (
     CubicElasticity,
+    ElectromechanicalMaterial,
+    VacancyMaterial,
     barrett_alpha1,
     contact_modulus,
-    hertz_contact_radius,
-    hertz_tip_radius,
+    short_wavelength_stability,
 )
+from flexotip.tips import ProfileTip
 
 
 class ConfigError(ValueError):
@@ -294,6 +297,22 @@ class Config:
         """Fraction of the tip's footprint inside the meshed domain (1, 1/2 or 1/4)."""
         return {"full": 1.0, "half": 0.5, "quarter": 0.25}[self.film.symmetry]
 
+    def electromechanical_material(self) -> ElectromechanicalMaterial:
+        """The film's electromechanical constants (SI), with the couplings of [physics]."""
+        m, physics = self.material, self.physics
+        return ElectromechanicalMaterial(
+            alpha1=m.alpha1, alpha11=m.alpha11, alpha12=m.alpha12, Q11=m.Q11, Q12=m.Q12, Q44=m.Q44,
+            f11=m.f11, f12=m.f12, f44=m.f44, G11=m.G11, G12=m.G12, G44=m.G44,
+            eps_background=m.eps_background, landau=physics.landau,
+            flexoelectric=physics.flexoelectric, electrostriction=physics.electrostriction,
+            flexo_form=physics.flexo_form)
+
+    def vacancy_material(self) -> VacancyMaterial:
+        """The oxygen vacancies' constants (SI)."""
+        v = self.vacancies
+        return VacancyMaterial(c0=v.c0, diffusivity=v.diffusivity, charge=v.charge,
+                               temperature=self.material.temperature)
+
 
 SECTIONS = {f.name: f.type for f in dataclasses.fields(Config)}
 _SECTION_TYPES = {
@@ -434,10 +453,8 @@ def _resolve(config: Config, given: dict, errors: list[str]) -> Config:
         material = dataclasses.replace(material, alpha1=barrett_alpha1(material.temperature))
 
     if config.physics.flexoelectric and not errors:
-        from flexotip.fem.electromechanics import Electromechanics, short_wavelength_stability
-
         margin = short_wavelength_stability(
-            Electromechanics(alpha1=material.alpha1, f11=material.f11, f12=material.f12,
+            ElectromechanicalMaterial(alpha1=material.alpha1, f11=material.f11, f12=material.f12,
                              f44=material.f44, G11=material.G11, G12=material.G12, G44=material.G44),
             material.elastic_constants().voigt())
         if margin < 0:
@@ -470,8 +487,6 @@ def _resolve(config: Config, given: dict, errors: list[str]) -> Config:
                       f"punch radius {radius:g} m")
     contact_radius = tip.contact_radius
     if contact_radius is None and tip.shape == "profile" and tip.profile is not None:
-        from flexotip.geometry.tips import ProfileTip
-
         try:
             profile = ProfileTip.from_file(tip.profile)
         except ValueError as error:

@@ -30,15 +30,12 @@ import dataclasses
 
 import numpy as np
 
-from flexotip.fem.materials import CubicElasticity
+from flexotip.materials import VOIGT_NAMES, CubicElasticity
 from flexotip.spectral.grid import FilmBox, check_modes, cosine_coefficients, sum_series
 from flexotip.spectral.layer import LayerModes, layer_modes
 
-VOIGT = ("xx", "yy", "zz", "yz", "xz", "xy")
+VOIGT = VOIGT_NAMES
 """Order of the stress components returned (Voigt)."""
-
-VOIGT_INDEX = np.array([[0, 5, 4], [5, 1, 3], [4, 3, 2]])
-"""Position in ``VOIGT`` of the tensor component (i, j)."""
 
 DISPLACEMENT = ("u_x", "u_y", "u_z")
 

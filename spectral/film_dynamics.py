@@ -1,6 +1,6 @@
 """Electrostriction, the full Landau energy and the semi-implicit TDGL step for the polarised film.
 
-The film/substrate problem of :mod:`flexotip.spectral.film_coupled` (cosine/sine series
+The film/substrate problem of :mod:`flexotip.spectral.film_electromechanics` (cosine/sine series
 in-plane, graded Gauss–Lobatto elements in z, the linear energy W = ½·gᵀ·Q·g) with the
 nonlinear energy density of DESIGN.md §2 added in the film:
 
@@ -27,7 +27,7 @@ difference of that energy). For mode (m, n) and real amplitudes y (node-major, 7
 
 with f_p the pressure on the top and d_j = ±k_j the factor that differentiates u_i's
 series along j. K(k) here is the real form diag(conj φ)·K_complex·diag(φ) of the
-Hermitian per-mode matrix of film_coupled (φ = (−i)^s, s the field's sine axes).
+Hermitian per-mode matrix of film_electromechanics (φ = (−i)^s, s the field's sine axes).
 
 * :meth:`FilmDynamics.solve`: the steady state, Picard iteration on r (one banded LU per
   mode, reused);
@@ -52,9 +52,9 @@ import numpy as np
 import scipy.linalg.lapack
 import scipy.sparse
 
+from flexotip.materials import VOIGT_INDEX, VOIGT_PAIRS
 from flexotip.spectral import series
-from flexotip.spectral.elasticity import VOIGT_INDEX
-from flexotip.spectral.film_coupled import (
+from flexotip.spectral.film_electromechanics import (
     N_FIELDS,
     PARITY,
     SINE_AXES,
@@ -63,7 +63,7 @@ from flexotip.spectral.film_coupled import (
     assemble_bands,
     hold_band_dofs,
 )
-from flexotip.spectral.pointwise import VOIGT_PAIRS, LocalTerms
+from flexotip.spectral.pointwise import LocalTerms
 
 PICARD_RTOL = 1e-12
 PICARD_MAX_ITERATIONS = 200

@@ -46,7 +46,7 @@ import dataclasses
 
 import numpy as np
 
-from flexotip.fem.materials import CubicElasticity
+from flexotip.materials import CubicElasticity
 
 MIRROR = np.diag([1.0, 1.0, -1.0])
 """D: the reflection z → −z acting on displacement amplitudes (U, V, W)."""

@@ -3,7 +3,7 @@
 Electrostriction (eigenstrain ε⁰ = Q:P⊗P in the tensor-shear convention ε⁰_23 = Q44·P2·P3)
 and the quartic Landau terms α11·ΣP_i⁴ + α12·Σ_{i<j}P_i²P_j² are products of fields at a
 point: the spectral solvers evaluate them pseudo-spectrally, on the grid, with these
-functions (:mod:`flexotip.spectral.coupled` in the mirror-walled box,
+functions (:mod:`flexotip.spectral.box_electromechanics` in the mirror-walled box,
 :mod:`flexotip.spectral.film_dynamics` in the film). Symmetric tensors are Voigt vectors
 (xx, yy, zz, yz, xz, xy) with tensor shears; every array is in the scaled units of
 :class:`flexotip.units.Scales`, the grid axes after the leading component axis.
@@ -15,13 +15,8 @@ import dataclasses
 
 import numpy as np
 
-from flexotip.fem.electromechanics import Electromechanics
-from flexotip.fem.materials import CubicElasticity
-from flexotip.spectral.elasticity import VOIGT_INDEX
+from flexotip.materials import VOIGT_INDEX, CubicElasticity, ElectromechanicalMaterial
 from flexotip.units import Scales
-
-VOIGT_PAIRS = ((0, 0), (1, 1), (2, 2), (1, 2), (0, 2), (0, 1))
-"""The tensor components (i, j) of the Voigt order (xx, yy, zz, yz, xz, xy)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,7 +41,8 @@ class LocalTerms:
     full_landau: bool = False
 
     @classmethod
-    def of(cls, elasticity: CubicElasticity, material: Electromechanics | None, scales: Scales) -> LocalTerms:
+    def of(cls, elasticity: CubicElasticity, material: ElectromechanicalMaterial | None,
+           scales: Scales) -> LocalTerms:
         """The terms of ``material`` (SI) in ``scales``; None: elasticity alone."""
         s = scales
         C = elasticity.voigt() / s.stress

@@ -44,8 +44,8 @@ import ufl
 
 from flexotip.fem import electromechanics, mechanics, solvers
 from flexotip.fem.kinematics import strain, to_voigt
-from flexotip.fem.materials import CubicElasticity
 from flexotip.fem.postprocess import PointEvaluator, assemble_scalar
+from flexotip.materials import CubicElasticity, ElectromechanicalMaterial
 from flexotip.units import Scales
 
 ELECTROMECHANICS_PREFIX = "flexotip_box_em_"
@@ -242,7 +242,7 @@ def _elastic_problem(msh, degree: int, stiffness: dolfinx.fem.Constant, eigen: B
 
 
 def _electromechanical_problem(msh, degree: int, stiffness: dolfinx.fem.Constant, eigen: BumpExpression,
-                               rho: BumpExpression, material: electromechanics.Electromechanics,
+                               rho: BumpExpression, material: ElectromechanicalMaterial,
                                scales: Scales, upper: np.ndarray) -> _Problem:
     """(u, P, φ): the derivatives of the energy (module docstring), rollers, P_n = 0, φ(0) = 0."""
     constants = electromechanics.ScaledConstants(msh, material, scales)
@@ -273,7 +273,7 @@ def _remove_mean(f: dolfinx.fem.Function) -> None:
 
 def solve_box_electromechanics(comm: MPI.Comm, lengths: Sequence[float], cells: Sequence[int], degree: int,
                                elasticity: CubicElasticity,
-                               material: electromechanics.Electromechanics | None,
+                               material: ElectromechanicalMaterial | None,
                                dilatation: Bump | None, charge: Bump | None = None,
                                points: np.ndarray | None = None,
                                options: dict | None = None) -> BoxFields:

@@ -21,6 +21,7 @@ import ufl
 
 from flexotip.fem import vacancies
 from flexotip.fem.postprocess import PointEvaluator
+from flexotip.materials import VacancyMaterial
 from flexotip.studies.box_fem import Bump, box_mesh, origin_dofs
 from flexotip.units import Scales
 
@@ -64,7 +65,7 @@ def _step_counts(times: Sequence[float], dt: float) -> np.ndarray:
 
 
 def solve_box_nernst_planck(comm: MPI.Comm, lengths: Sequence[float], cells: Sequence[int], degree: int,
-                            material: vacancies.VacancyMaterial, potential: Bump,
+                            material: VacancyMaterial, potential: Bump,
                             times: Sequence[float], dt: float, points: np.ndarray,
                             options: dict | None = None) -> BoxVacancies:
     """Relax the vacancies from c = c0 in a fixed Gaussian potential between blocking walls.
@@ -136,7 +137,7 @@ def solve_box_nernst_planck(comm: MPI.Comm, lengths: Sequence[float], cells: Seq
 
 
 def _steady_state(w: dolfinx.fem.Function, phi: dolfinx.fem.Function, dx: ufl.Measure,
-                  material: vacancies.VacancyMaterial, scales: Scales, total: float,
+                  material: VacancyMaterial, scales: Scales, total: float,
                   upper: np.ndarray, options: dict | None) -> int:
     """Replace ``w`` by the steady state with ∫e^w dx = ``total`` (scaled); returns Newton iterations.
 

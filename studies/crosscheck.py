@@ -54,10 +54,9 @@ from mpi4py import MPI
 import numpy as np
 
 from flexotip import config as config_module
-from flexotip.fem import coupled as fem_coupled
-from flexotip.fem.vacancies import VacancyMaterial
+from flexotip.materials import VacancyMaterial
 from flexotip.spectral import transport
-from flexotip.spectral.coupled import BoxElectromechanics
+from flexotip.spectral.box_electromechanics import BoxElectromechanics
 from flexotip.spectral.series import Box
 from flexotip.studies import box_fem, box_fem_vacancies
 from flexotip.studies.box_fem import GaussianBump
@@ -90,7 +89,7 @@ class Case:
 
 def _defaults():
     config = config_module.from_dict({}, source="crosscheck")
-    return config, config.material.elastic_constants(), fem_coupled.electromechanical_material(config)
+    return config, config.material.elastic_constants(), config.electromechanical_material()
 
 
 # -- box cases ----------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 The film/substrate stack (quarter box W = H = 100 nm, clamped bottom, roller walls) under
 a Gaussian (s = 4 nm) or the Hertz (a = 8 nm) pressure of 4 µN, solved by the FEM
 (:mod:`flexotip.fem`) and by the spectral film solvers (:mod:`flexotip.spectral.elasticity`
-for the mechanics, :mod:`flexotip.spectral.film_coupled` for the polarised film).
+for the mechanics, :mod:`flexotip.spectral.film_electromechanics` for the polarised film).
 """
 
 from __future__ import annotations
@@ -164,7 +164,7 @@ def run_film_electromechanics(comm: MPI.Comm, level: Level) -> dict:
     r ≤ 4a.
     """
     from flexotip.fem import postprocess
-    from flexotip.spectral.film_coupled import FilmElectromechanics
+    from flexotip.spectral.film_electromechanics import FilmElectromechanics
     from flexotip.studies import single
     from flexotip.units import Scales
 
@@ -180,7 +180,7 @@ def run_film_electromechanics(comm: MPI.Comm, level: Level) -> dict:
     n = level.spectral
     modes = film_grid.axisymmetric_coefficients(box, (n, n), _gaussian_transform, GAUSSIAN_SUPPORT)
     spectral = FilmElectromechanics(box, film.thickness, config.material.elastic_constants(),
-                                    fem_coupled.electromechanical_material(config)).solve(modes)
+                                    config.electromechanical_material()).solve(modes)
     axis = spectral.profile_at(0.0, 0.0, np.r_[0.0, depths])
     spectral_u = spectral.surface_displacement_at(surface[:, 0], surface[:, 1])
     spectral_time = time.perf_counter() - start

@@ -384,7 +384,7 @@ def electric_outputs(stack: StackMesh, em: coupled.ElectromechanicalSolution, co
         "phi_min_V": film_nodes["phi_min"], "phi_max_V": film_nodes["phi_max"],
         "phi_top_min_V": float(np.nanmin(phi_top)) * V_unit,
         "phi_top_max_V": float(np.nanmax(phi_top)) * V_unit,
-        "susceptibility": coupled.electromechanical_material(config).susceptibility,
+        "susceptibility": config.electromechanical_material().susceptibility,
         "flexo_f11_V": config.material.f11, "flexo_f12_V": config.material.f12,
         "flexo_f44_V": config.material.f44, "electric_bc": config.physics.electric_bc,
         "tip_bias_V": config.tip.bias,

@@ -32,6 +32,7 @@ from flexotip import analytic
 from flexotip.config import Config
 from flexotip.fem import io
 from flexotip.fem.postprocess import depth_of_maximum, max_shear
+from flexotip.materials import VOIGT_INDEX
 from flexotip.spectral import elasticity, grid
 from flexotip.studies.single import PROFILE_EXTENT, PROFILE_SAMPLES, _versions, prepare_output
 
@@ -89,7 +90,7 @@ def run(comm: MPI.Comm, config: Config, outdir: pathlib.Path) -> dict:
     axis_uz = np.array([u[0, 2] for u, _ in axis])
     axis_stress = np.array([stress[0] for _, stress in axis])
     time_solve = time.perf_counter() - solve_start
-    tensors = axis_stress[:, elasticity.VOIGT_INDEX]
+    tensors = axis_stress[:, VOIGT_INDEX]
     shear = max_shear(tensors.reshape(-1, 9))
     shear_max, shear_depth = depth_of_maximum(depth, shear)
     if config.tip.shape == "sphere":

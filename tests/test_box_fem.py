@@ -25,9 +25,7 @@ import numpy as np
 import pytest
 from scipy.special import erf
 
-from flexotip.fem.electromechanics import Electromechanics
-from flexotip.fem.materials import CubicElasticity, barrett_alpha1
-from flexotip.fem.vacancies import VacancyMaterial
+from flexotip.materials import CubicElasticity, ElectromechanicalMaterial, VacancyMaterial, barrett_alpha1
 from flexotip.studies import box_fem, box_fem_vacancies
 from flexotip.units import EPSILON_0
 
@@ -37,8 +35,8 @@ CELLS = (10, 8, 6)
 """1 nm cubes, each cut into six tetrahedra."""
 STO = CubicElasticity(3.36e11, 1.07e11, 1.27e11)
 OFF_CENTRE = (4.0 * NM, 4.5 * NM, 2.5 * NM)
-PARAELECTRIC = Electromechanics(alpha1=barrett_alpha1(300.0), G11=5e-11, G44=5e-11, flexoelectric=False,
-                                electrostriction=False, landau="linear")
+PARAELECTRIC = ElectromechanicalMaterial(alpha1=barrett_alpha1(300.0), G11=5e-11, G44=5e-11,
+                                        flexoelectric=False, electrostriction=False, landau="linear")
 """Linear STO at 300 K with the isotropic gradient energy ½G·|∇P|² (G11 = G44, G12 = 0)."""
 
 
@@ -113,7 +111,7 @@ def _cosine_coefficients(bump: box_fem.GaussianBump, axis: int, modes: int) -> t
     return amplitudes, k
 
 
-def _charge_series(charge: box_fem.GaussianBump, material: Electromechanics, points: np.ndarray,
+def _charge_series(charge: box_fem.GaussianBump, material: ElectromechanicalMaterial, points: np.ndarray,
                    modes: int = 48) -> tuple[np.ndarray, np.ndarray]:
     """φ (V) and P (C/m²) of a space charge in the mirror box, from the cosine series."""
     (ax, kx), (ay, ky), (az, kz) = (_cosine_coefficients(charge, i, modes) for i in range(3))

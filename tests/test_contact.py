@@ -175,7 +175,7 @@ def test_cubic_sto_contact_is_slightly_non_circular(tmp_path_factory):
     from mpi4py import MPI
 
     from flexotip import config as config_module
-    from flexotip.fem.materials import CubicElasticity, contact_modulus
+    from flexotip.materials import CubicElasticity, contact_modulus
     from flexotip.spectral.layer import indentation_modulus
 
     outdir = shared_dir(tmp_path_factory, "cubic")

@@ -1,4 +1,4 @@
-"""Electromechanics (u, P, φ): analytic slabs, adjoint couplings, a biased disc, the tip pattern.
+"""ElectromechanicalMaterial (u, P, φ): analytic slabs, adjoint couplings, a biased disc, the tip pattern.
 
 Checks against solutions the solver did not produce (reference/checks.md):
 
@@ -30,8 +30,8 @@ from conftest import read_csv, run_case, shared_dir
 
 from flexotip.fem import electromechanics, mechanics, solvers
 from flexotip.fem.bcs import dofs_outside
-from flexotip.fem.materials import CubicElasticity, barrett_alpha1
 from flexotip.fem.postprocess import PointEvaluator
+from flexotip.materials import CubicElasticity, ElectromechanicalMaterial, barrett_alpha1
 from flexotip.units import EPSILON_0, Scales
 
 STO = CubicElasticity(3.36e11, 1.07e11, 1.27e11)
@@ -81,7 +81,7 @@ def _slab(degree: int, electric_bc: str):
     msh = dolfinx.mesh.create_box(comm, [[0.0, 0.0, -SLAB_THICKNESS], [2.0, 2.0, AIR_GAP if air else 0.0]],
                                   [2, 2, 9 if air else 8], dolfinx.mesh.CellType.tetrahedron)
     # f12 and f44 do not act on a slab strained along z only: E^fl_z = −f_3333·g.
-    material = electromechanics.Electromechanics(alpha1=ALPHA1, f11=2.0, f12=-2.6, f44=-1.2,
+    material = ElectromechanicalMaterial(alpha1=ALPHA1, f11=2.0, f12=-2.6, f44=-1.2,
                                                  eps_background=10.0, landau="linear",
                                                  electrostriction=False)
     constants = electromechanics.ScaledConstants(msh, material, scales)
@@ -157,7 +157,7 @@ def test_coupling_blocks_are_adjoint():
     scales = Scales()
     msh = dolfinx.mesh.create_box(comm, [[0.0, 0.0, 0.0], [3.0, 2.0, 2.0]], [3, 2, 2],
                                   dolfinx.mesh.CellType.tetrahedron)
-    material = electromechanics.Electromechanics(alpha1=ALPHA1, f11=1.5, f12=-2.6, f44=-1.2,
+    material = ElectromechanicalMaterial(alpha1=ALPHA1, f11=1.5, f12=-2.6, f44=-1.2,
                                                  G11=5e-11, G12=1e-11, G44=3e-11, landau="full")
     constants = electromechanics.ScaledConstants(msh, material, scales)
     stiffness = mechanics.stiffness_constant(msh, STO.voigt(), scales.stress)

@@ -13,9 +13,8 @@ import numpy as np
 import pytest
 
 from flexotip import config as config_module
-from flexotip.fem.coupled import electromechanical_material
 from flexotip.spectral import transport
-from flexotip.spectral.coupled import BoxElectromechanics
+from flexotip.spectral.box_electromechanics import BoxElectromechanics
 from flexotip.spectral.series import SCALAR, VECTOR, Box, derivative, forward, inverse, tensor_parity
 from flexotip.units import EPSILON_0
 
@@ -23,7 +22,7 @@ pytestmark = pytest.mark.serial  # NumPy only: nothing to distribute
 
 CONFIG = config_module.from_dict({}, source="test")
 ELASTICITY = CONFIG.material.elastic_constants()
-MATERIAL = electromechanical_material(CONFIG)
+MATERIAL = CONFIG.electromechanical_material()
 BOX = Box((10e-9, 12e-9, 8e-9), (8, 10, 6))
 """Unequal sides and unequal spacing."""
 

@@ -1,4 +1,4 @@
-"""Spectral film solver with elements in z (``flexotip.spectral.film_coupled``).
+"""Spectral film solver with elements in z (``flexotip.spectral.film_electromechanics``).
 
 Checks written from outside the solver: without flexoelectricity it reproduces the exact
 per-mode layer solution of ``flexotip.spectral.elasticity`` (a different method: matrix
@@ -15,9 +15,8 @@ import numpy as np
 import pytest
 
 from flexotip import config as config_module
-from flexotip.fem.coupled import electromechanical_material
 from flexotip.spectral import elasticity, grid
-from flexotip.spectral.film_coupled import (
+from flexotip.spectral.film_electromechanics import (
     N_FIELDS,
     TYPES,
     FilmElectromechanics,
@@ -32,7 +31,7 @@ pytestmark = pytest.mark.serial  # NumPy only
 CONFIG = config_module.from_dict({"physics": {"electrostriction": False, "flexo_form": "eps_grad_P"}},
                                  source="test")
 ELASTICITY = CONFIG.material.elastic_constants()
-MATERIAL = electromechanical_material(CONFIG)
+MATERIAL = CONFIG.electromechanical_material()
 BOX = grid.FilmBox.quarter(100e-9, 100e-9)
 FILM = 46.86e-9
 MODES = 12

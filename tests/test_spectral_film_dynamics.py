@@ -1,7 +1,7 @@
 """Electrostriction, the full Landau energy and the TDGL step of the spectral film solver.
 
 (a) Linear: the semi-implicit TDGL's long-time limit is the direct per-mode solve of
-``film_coupled`` (the complex Hermitian route, not the real bands of ``film_dynamics``).
+``film_electromechanics`` (the complex Hermitian route, not the real bands of ``film_dynamics``).
 (b) With electrostriction: the TDGL's steady state is the Picard steady state, also with a
 stabilisation term (which must not move the fixed point).
 (c) The explicit nonlinear forces are the gradient of the nonlinear energy, which the test
@@ -18,17 +18,16 @@ import numpy as np
 import pytest
 
 from flexotip import config as config_module
-from flexotip.fem.coupled import electromechanical_material
 from flexotip.spectral import grid
-from flexotip.spectral.film_coupled import N_FIELDS, PARITY, FilmElectromechanics, _evaluate
 from flexotip.spectral.film_dynamics import FilmDynamics
+from flexotip.spectral.film_electromechanics import N_FIELDS, PARITY, FilmElectromechanics, _evaluate
 
 pytestmark = pytest.mark.serial  # NumPy only
 
 CONFIG = config_module.from_dict({"physics": {"electrostriction": True, "flexo_form": "eps_grad_P"}},
                                  source="test")
 ELASTICITY = CONFIG.material.elastic_constants()
-MATERIAL = electromechanical_material(CONFIG)
+MATERIAL = CONFIG.electromechanical_material()
 BOX = grid.FilmBox.quarter(100e-9, 100e-9)
 FILM = 46.86e-9
 MODES = 8

@@ -19,10 +19,11 @@ from scipy import integrate
 
 from flexotip.fem import vacancies
 from flexotip.fem.postprocess import assemble_scalar
+from flexotip.materials import VacancyMaterial
 from flexotip.units import Scales
 
 SCALES = Scales()
-STO = vacancies.VacancyMaterial(c0=3.66e20, diffusivity=1.23e-19, charge=2, temperature=300.0)
+STO = VacancyMaterial(c0=3.66e20, diffusivity=1.23e-19, charge=2, temperature=300.0)
 RATE = STO.diffusivity / SCALES.length**2
 """D/ℓ², 1/s: one over the diffusion time across 1 nm."""
 

@@ -17,6 +17,8 @@ import pathlib
 
 import numpy as np
 
+from flexotip.analytic import hertz_contact_radius
+
 OUTSIDE = 1.0e30
 """Height used where the tip has no surface (beyond a sphere's radius, a punch's wall)."""
 
@@ -36,7 +38,7 @@ class SphereTip:
 
     def hertz_contact_radius(self, force: float, modulus: float) -> float:
         """Hertz contact radius (3FR/(4E*))^(1/3) in the caller's units."""
-        return (3 * force * self.radius / (4 * modulus)) ** (1 / 3)
+        return hertz_contact_radius(force, self.radius, modulus)
 
     def predicted_contact_radius(self, force: float, modulus: float) -> float:
         """The contact radius expected before solving: Hertz."""
@@ -120,7 +122,7 @@ class ProfileTip:
     def predicted_contact_radius(self, force: float, modulus: float) -> float:
         """Hertz with the apex curvature, limited to the profile's extent."""
         radius = self.apex_radius()
-        return min((3 * force * radius / (4 * modulus)) ** (1 / 3), 0.8 * self.radii[-1])
+        return min(hertz_contact_radius(force, radius, modulus), 0.8 * self.radii[-1])
 
     def predicted_approach(self, force: float, modulus: float) -> float:
         """Hertz approach with the apex curvature."""

@@ -16,7 +16,7 @@ first-derivative fields, so that the discretisation converges), linear paraelect
 Landau energy, cubic gradient energy, no electrostriction (see
 :mod:`flexotip.spectral.film_dynamics` for it and the full Landau energy), and the electric energy
 −½ε0·κ_b·|∇φ|² + P·∇φ. For a mode, ∂_x → i·k_x and ∂_y → i·k_y (a field with s sine
-axes in-plane carries the phase (−i)^s, as in :mod:`flexotip.spectral.coupled`), which
+axes in-plane carries the phase (−i)^s, as in :mod:`flexotip.spectral.box_electromechanics`), which
 makes the per-mode stiffness the Hermitian K(k) = Σ_ab conj(s_a)·s_b·M_ab with the fixed
 banded matrices M_ab of the derivative types a, b ∈ (value, ∂_x, ∂_y, ∂_z).
 
@@ -35,8 +35,7 @@ import dataclasses
 import numpy as np
 import scipy.linalg
 
-from flexotip.fem.electromechanics import Electromechanics
-from flexotip.fem.materials import CubicElasticity
+from flexotip.materials import CubicElasticity, ElectromechanicalMaterial
 from flexotip.spectral.grid import FilmBox
 from flexotip.units import EPSILON_0, Scales
 
@@ -127,7 +126,7 @@ def _layer(top: float, bottom: float, first: float, growth: float, largest: floa
     return edges, size
 
 
-def energy_matrix(elasticity: CubicElasticity, material: Electromechanics | None,
+def energy_matrix(elasticity: CubicElasticity, material: ElectromechanicalMaterial | None,
                   scales: Scales) -> np.ndarray:
     """Q (28 × 28): W = ½·gᵀ·Q·g for g = (values, ∂x, ∂y, ∂z) of the 7 fields, scaled.
 
@@ -316,7 +315,7 @@ class FilmElectromechanics:
     """
 
     def __init__(self, box: FilmBox, film_thickness: float, elasticity: CubicElasticity,
-                 material: Electromechanics, top_cell: float = 0.02e-9, growth: float = 1.6,
+                 material: ElectromechanicalMaterial, top_cell: float = 0.02e-9, growth: float = 1.6,
                  largest: float = 4e-9, degree: int = 6, scales: Scales | None = None,
                  substrate_largest: float | None = None):
         self.box, self.scales = box, scales or Scales()

@@ -44,10 +44,8 @@ import dataclasses
 
 import numpy as np
 
-from flexotip.fem.electromechanics import Electromechanics
-from flexotip.fem.materials import CubicElasticity
-from flexotip.spectral.elasticity import VOIGT_INDEX
-from flexotip.spectral.pointwise import VOIGT_PAIRS, LocalTerms
+from flexotip.materials import VOIGT_INDEX, VOIGT_PAIRS, CubicElasticity, ElectromechanicalMaterial
+from flexotip.spectral.pointwise import LocalTerms
 from flexotip.spectral.series import SCALAR, VECTOR, Box, derivative, forward, inverse, tensor_parity
 from flexotip.units import EPSILON_0, Scales
 
@@ -90,7 +88,7 @@ class BoxElectromechanics:
         scales: Scales of the internal units.
     """
 
-    def __init__(self, box: Box, elasticity: CubicElasticity, material: Electromechanics | None,
+    def __init__(self, box: Box, elasticity: CubicElasticity, material: ElectromechanicalMaterial | None,
                  scales: Scales | None = None):
         self.box, self.elasticity, self.material = box, elasticity, material
         self.scales = scales = scales or Scales()
@@ -227,7 +225,7 @@ def _strain_amplitudes(u: np.ndarray, box: Box, scales: Scales) -> list[tuple[np
     return result
 
 
-def _mode_operator(k: np.ndarray, elasticity: CubicElasticity, material: Electromechanics | None,
+def _mode_operator(k: np.ndarray, elasticity: CubicElasticity, material: ElectromechanicalMaterial | None,
                    scales: Scales) -> np.ndarray:
     """The Hermitian 7×7 mode operator (scaled), shape (7, 7, n_x, n_y, n_z), complex."""
     s = scales
