@@ -43,10 +43,10 @@ import time
 import numpy as np
 
 from flexotip import config as config_module
+from flexotip.pipeline.spectral_run import film_box
 from flexotip.spectral import grid
 from flexotip.spectral.film_dynamics import FilmDynamics, to_grid
 from flexotip.spectral.film_electromechanics import PARITY, FilmElectromechanics
-from flexotip.studies.spectral_run import film_box
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 import report

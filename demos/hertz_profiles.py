@@ -27,7 +27,7 @@ import numpy as np
 import flexotip  # noqa: F401  (loads MPI first for the pip wheel)
 from flexotip import analytic
 from flexotip import config as config_module
-from flexotip.studies import single
+from flexotip.pipeline import run as pipeline
 
 short = "--short" in sys.argv
 comm = MPI.COMM_WORLD
@@ -43,7 +43,7 @@ sections = {
     "output": {"fields": ["displacement"]},
 }
 config = config_module.from_dict(sections, source="demo")
-summary = single.run(comm, config, outdir)
+summary = pipeline.run(comm, config, outdir)
 # -
 
 # Profiles written by the run, and the half-space references.

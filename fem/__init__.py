@@ -1,1 +1,1 @@
-"""Finite-element physics of flexotip: UFL forms per physics, PETSc solvers, I/O."""
+"""Finite-element physics of flexotip: UFL forms per physics, the problems that solve them, PETSc solvers."""

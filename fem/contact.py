@@ -1,8 +1,9 @@
 """Frictionless unilateral (Signorini) contact with a rigid tip, by Nitsche's method.
 
-UFL only; the SNES solve lives in :mod:`flexotip.fem.solvers` and the force control
-(finding the approach δ that gives the requested force) is :func:`find_approach`, a
-scalar root finder that calls back into a solve.
+The forms are UFL; the SNES solve lives in :mod:`flexotip.fem.solvers`, the driver in
+:mod:`flexotip.fem.tip_problem`. The force control (finding the approach δ that gives the
+requested force) is :func:`find_approach`, a scalar root finder that calls back into a
+solve; where the solved contact ends is :func:`contact_edge`.
 
 Signorini conditions on the film top Γ (the plane z = 0, so its outward normal is the
 constant n = e_z, which also lets the pressure be evaluated inside cells), the tip surface
@@ -35,6 +36,7 @@ import numpy as np
 import ufl
 
 from flexotip.fem.mechanics import elastic_form, stress
+from flexotip.fem.postprocess import SAMPLE_DEPTH, PointEvaluator, assemble_scalar, recover_on_boundary
 
 log = logging.getLogger(__name__)
 
@@ -179,3 +181,103 @@ def find_approach(force_at: Callable[[float], float], target: float, initial: fl
                 slope = secant
         delta, force = new_delta, new_force
     return ApproachSearch(delta, force, len(history), history)
+
+
+def contact_area_radius(pressure: ufl.core.expr.Expr, ds_top: ufl.Measure, fraction: float) -> float:
+    """Radius of the disc with the area where the contact pressure is positive (length scale).
+
+    Args:
+        pressure: The contact pressure (:meth:`NitscheContact.pressure`).
+        ds_top: The film top's measure.
+        fraction: Share of the tip's footprint in the meshed domain (1, 1/2, 1/4).
+    """
+    indicator = ufl.conditional(ufl.gt(pressure, 0.0), 1.0, 0.0)
+    area = assemble_scalar(indicator * ds_top)
+    return math.sqrt(area / (math.pi * fraction))
+
+
+@dataclasses.dataclass(frozen=True)
+class ContactEdge:
+    """Where the solved contact ends (length scale) and its largest pressure (stress scale).
+
+    Attributes:
+        radius: Mean of the radii along [100] and [110].
+        radius_along: {"100": ..., "110": ...}, the pressure-support radius along the
+            x axis and the diagonal from the tip axis.
+        peak_pressure: Largest contact pressure sampled on those two lines.
+    """
+
+    radius: float
+    radius_along: dict[str, float]
+    peak_pressure: float
+
+
+def surface_pressure(uh: dolfinx.fem.Function, pressure: ufl.core.expr.Expr,
+                     ds_top: ufl.Measure) -> Callable[[np.ndarray], np.ndarray]:
+    """Evaluator of the contact pressure (stress scale) at points on the film top.
+
+    The pressure field is built once; the returned function takes points of shape (n, 3)
+    and returns the pressure at them, shape (n,). With quadratic (or higher)
+    displacements the film surface follows the curved tip inside each facet, and the
+    Nitsche multiplier is evaluated pointwise (interpolated into discontinuous Lagrange of
+    the same degree, sampled just under the top face). With P1 the film surface is a
+    chord of the tip between nodes, so γ·g swings by about γ·h²/(8R) inside each facet
+    and only the mean is meaningful: the pressure is first averaged onto the nodes of the
+    film top (lumped L2 projection over the contact facets,
+    :func:`~flexotip.fem.postprocess.recover_on_boundary`), which smooths the edge over
+    about half a cell.
+    """
+    msh = uh.function_space.mesh
+    degree = uh.function_space.ufl_element().embedded_superdegree
+    if degree >= 2:
+        V = dolfinx.fem.functionspace(msh, ("Discontinuous Lagrange", degree))
+        sampled = dolfinx.fem.Function(V)
+        sampled.interpolate(dolfinx.fem.Expression(pressure, V.element.interpolation_points))
+        shift = np.array([0.0, 0.0, SAMPLE_DEPTH])
+    else:
+        V = dolfinx.fem.functionspace(msh, ("Lagrange", 1))
+        sampled = recover_on_boundary(pressure, V, ds_top)
+        shift = np.zeros(3)
+
+    def evaluate(points: np.ndarray) -> np.ndarray:
+        return np.clip(PointEvaluator(msh, points - shift)(sampled)[:, 0], 0.0, None)
+
+    return evaluate
+
+
+def support_radius(radius: np.ndarray, pressure: np.ndarray) -> float:
+    """Outermost radius where a sampled pressure profile is positive.
+
+    Near the edge of a smooth contact p² falls linearly in r (square-root edge), so the
+    edge is where the line through the last two positive samples of p² reaches zero,
+    kept between the last positive sample and the next one.
+    """
+    positive = np.flatnonzero(pressure > 1e-9 * pressure.max())
+    if positive.size < 2:
+        return float(radius[positive[-1]]) if positive.size else 0.0
+    i = positive[-1]
+    if i + 1 >= radius.size:
+        return float(radius[i])
+    p2_before, p2_last = pressure[i - 1] ** 2, pressure[i] ** 2
+    step = radius[i] - radius[i - 1]
+    reach = step * p2_last / (p2_before - p2_last) if p2_before > p2_last else np.inf
+    return float(radius[i] + min(reach, radius[i + 1] - radius[i]))
+
+
+def contact_edge(pressure_at: Callable[[np.ndarray], np.ndarray], geometry,
+                 samples: int = 801) -> ContactEdge:
+    """The contact edge along [100] and [110] from the tip axis, sampled to 2× the disc radius.
+
+    Args:
+        pressure_at: Evaluator of the contact pressure (see :func:`surface_pressure`).
+        geometry: The mesh's :class:`~flexotip.geometry.stack.StackGeometry`.
+        samples: Points per line.
+    """
+    x0, y0 = geometry.contact_center
+    r = np.linspace(0.0, 2.0 * geometry.contact_radius, samples)
+    radii, peak = {}, 0.0
+    for name, (cx, cy) in {"100": (1.0, 0.0), "110": (math.sqrt(0.5), math.sqrt(0.5))}.items():
+        pressure = pressure_at(np.c_[x0 + cx * r, y0 + cy * r, 0 * r])
+        radii[name] = support_radius(r, pressure)
+        peak = max(peak, float(pressure.max()))
+    return ContactEdge(0.5 * (radii["100"] + radii["110"]), radii, peak)

@@ -14,6 +14,10 @@ import dolfinx.la
 import numpy as np
 import ufl
 
+SAMPLE_DEPTH = 1e-6
+"""Depth (length scale) below the film top at which surface values are sampled, so that
+the point lies in a film cell with a face on the top (not in an air cell above it)."""
+
 
 def assemble_scalar(form: ufl.Form) -> float:
     """Assemble a scalar form and sum it over all ranks."""
@@ -188,66 +192,3 @@ def depth_of_maximum(depths: np.ndarray, values: np.ndarray,
     if weights.sum() == 0.0:
         return peak, float(depths[np.argmax(values)])
     return peak, float(np.sum(weights * depths) / weights.sum())
-
-
-class SurfaceMap:
-    """The simulated KPFM/NVC map s(x, y) = mean of c/c0 over −d_s ≤ z ≤ 0, minus 1.
-
-    c/c0 = exp(w) is sampled on a square grid centred on the tip axis, over the meshed part
-    of the film top, at the Gauss–Legendre points of the sensing depth (the mean is exact
-    for a c that is a polynomial of degree ≤ 2·depth_points − 1 in z across it).
-
-    Args:
-        msh: The mesh.
-        center: Tip axis (x0, y0), mesh length unit.
-        extent: Half side of the square, mesh length unit.
-        samples: Grid points per side.
-        sensing_depth: d_s, mesh length unit.
-        depth_points: Gauss–Legendre points over the depth.
-
-    Attributes:
-        x, y: Grid coordinates (1D, mesh length unit), x along the first axis of ``values``.
-        radius: Distance of each grid point from the tip axis, shape (samples, samples).
-    """
-
-    def __init__(self, msh, center: tuple[float, float], extent: float, samples: int,
-                 sensing_depth: float, depth_points: int = 4):
-        x0, y0 = center
-        self.x = x0 + np.linspace(-extent, extent, samples)
-        self.y = y0 + np.linspace(-extent, extent, samples)
-        gx, gy = np.meshgrid(self.x, self.y, indexing="ij")
-        self.radius = np.hypot(gx - x0, gy - y0)
-        nodes, weights = np.polynomial.legendre.leggauss(depth_points)
-        self._depths = -0.5 * sensing_depth * (nodes + 1.0)
-        self._weights = 0.5 * weights
-        points = np.concatenate([np.c_[gx.ravel(), gy.ravel(), np.full(gx.size, z)] for z in self._depths])
-        self._shape = gx.shape
-        self._evaluator = PointEvaluator(msh, points)
-
-    def __call__(self, log_density: dolfinx.fem.Function) -> np.ndarray:
-        """S on the grid, shape (samples, samples); NaN off the meshed part."""
-        relative = np.exp(self._evaluator(log_density)[:, 0]).reshape(len(self._depths), *self._shape)
-        return np.tensordot(self._weights, relative, axes=1) - 1.0
-
-    def extremes(self, values: np.ndarray, contact_radius: float) -> dict:
-        """The map's characteristic values (``contact_radius`` in the mesh length unit).
-
-        Returns:
-            delta_dec: min s inside the contact (r < a) (DESIGN.md §6);
-            delta_inc: max s outside it (r ≥ a), and enrichment_radius, where it sits;
-            delta_axis: s on the tip axis;
-            delta_contact_mean: the area mean of s over the contact disc (r < a);
-            delta_edge_mean: the area mean of s over the annulus a ≤ r ≤ 1.5a.
-        """
-        finite = np.isfinite(values)
-        inside = (self.radius < contact_radius) & finite
-        outside = (self.radius >= contact_radius) & finite
-        ring = outside & (self.radius <= 1.5 * contact_radius)
-        where = np.flatnonzero(outside.ravel())
-        peak = where[np.argmax(values.ravel()[where])]
-        axis = np.unravel_index(np.argmin(self.radius), self.radius.shape)
-        return {"delta_dec": float(values[inside].min()), "delta_inc": float(values.ravel()[peak]),
-                "enrichment_radius": float(self.radius.ravel()[peak]),
-                "delta_axis": float(values[axis]),
-                "delta_contact_mean": float(values[inside].mean()),
-                "delta_edge_mean": float(values[ring].mean())}

@@ -33,7 +33,8 @@ import dolfinx.fem
 import numpy as np
 import ufl
 
-from flexotip.fem import solvers
+from flexotip.errors import SolverError
+from flexotip.fem import solver_options, solvers
 from flexotip.fem.postprocess import assemble_scalar
 from flexotip.materials import VacancyMaterial
 from flexotip.units import Scales
@@ -81,7 +82,7 @@ class NernstPlanck:
         scales: Unit scales.
         bcs: Dirichlet conditions on w: dofs off the vacancy region pinned (any value),
             and w = 0 on a surface in contact with the ambient (fixed density c0).
-        options: PETSc options (defaults :data:`flexotip.fem.solvers.NERNST_PLANCK`).
+        options: PETSc options (defaults :data:`flexotip.fem.solver_options.NERNST_PLANCK`).
         conservation_rtol: Target of |Δ∫c|/∫c per step from the Newton residual alone.
         source: Optional production rate (manufactured solutions), see
             :func:`nernst_planck_residual`.
@@ -103,8 +104,8 @@ class NernstPlanck:
         zero = dolfinx.fem.Constant(msh, dolfinx.default_scalar_type(0.0))
         v = ufl.TestFunction(w.function_space)
         residual += zero * w * v * ufl.dx(domain=msh, metadata={"quadrature_degree": 0})
-        self.options = solvers.petsc_options(solvers.NERNST_PLANCK, options)
-        self.solver = solvers.NonlinearSolver(residual, w, bcs, prefix=solvers.NERNST_PLANCK_PREFIX,
+        self.options = solver_options.petsc_options(solver_options.NERNST_PLANCK, options)
+        self.solver = solvers.NonlinearSolver(residual, w, bcs, prefix=solver_options.NERNST_PLANCK_PREFIX,
                                               options=self.options)
         self._total_form = dolfinx.fem.form(ufl.exp(w) * dx)
         self._volume = assemble_scalar(dolfinx.fem.form(1.0 * dx))
@@ -122,7 +123,7 @@ class NernstPlanck:
         √n rows stays below ``conservation_rtol``·∫c·(L²/(D·Δt)).
 
         Raises:
-            solvers.SolverError: If Newton fails (the state is then restored).
+            SolverError: If Newton fails (the state is then restored).
         """
         weight = 1.0 / (self.diffusion_rate * dt)
         return self._solve(weight)
@@ -142,7 +143,7 @@ class NernstPlanck:
         self.solver.options["snes_atol"] = self.conservation_rtol * scale / math.sqrt(n)
         try:
             return self.solver.solve()
-        except solvers.SolverError as error:
+        except SolverError as error:
             self.w.x.array[:] = self.w_old.x.array
             log.info("%s (%s): retrying the step with the backtracking line search",
                      self.solver.name, error.reason)
@@ -150,7 +151,7 @@ class NernstPlanck:
         self.solver.options["snes_linesearch_type"] = "bt"
         try:
             return self.solver.solve()
-        except solvers.SolverError:
+        except SolverError:
             self.w.x.array[:] = self.w_old.x.array
             raise
         finally:

@@ -4,6 +4,10 @@ User errors (a bad config, a missing file) print one clear message per problem a
 with status 2, without a traceback; a solver that does not converge exits with status 3
 after writing its partial results. Works under ``mpiexec -n N``: every rank validates
 the same file, rank 0 prints.
+
+The command line is the one module of the core that reaches up: each command imports
+what it runs (the pipeline, the verification harness) inside its own branch, so that
+``import flexotip.cli`` and ``flexotip check`` load no DOLFINx.
 """
 
 from __future__ import annotations
@@ -71,16 +75,16 @@ def main(argv: list[str] | None = None) -> int:
         _say(f"# {args.config or 'built-in defaults'}: valid")
         return 0
 
-    from flexotip.studies import single
+    from flexotip.pipeline import run as pipeline
 
     def work(outdir: pathlib.Path) -> None:
         logging.getLogger("flexotip.cli").info(
             "flexotip %s on %d rank(s): %s %s → %s", flexotip.__version__, comm.size, args.command,
             args.config or "(built-in defaults)", outdir)
         if args.command == "mesh":
-            single.mesh_only(comm, config, outdir)
+            pipeline.mesh_only(comm, config, outdir)
         else:
-            single.run(comm, config, outdir)
+            pipeline.run(comm, config, outdir)
 
     return _in_output_folder(comm, args, work)
 
@@ -88,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
 def _in_output_folder(comm, args, work) -> int:
     """Create ``args.out``, log there, run ``work(outdir)``; map failures to exit statuses."""
     from flexotip import log as flexotip_log
-    from flexotip.fem.solvers import SolverError
+    from flexotip.errors import SolverError
 
     outdir = args.out.resolve()
     try:
@@ -107,7 +111,7 @@ def _in_output_folder(comm, args, work) -> int:
 
 
 def _crosscheck(comm, args) -> int:
-    from flexotip.studies import crosscheck
+    from flexotip.verification import crosscheck
 
     if args.case not in crosscheck.CASES or not set(args.levels) <= {0, 1, 2}:
         _say(f"flexotip: crosscheck {args.case!r} --levels {' '.join(map(str, args.levels))}: the case must "

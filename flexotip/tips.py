@@ -131,3 +131,12 @@ class ProfileTip:
 
 Tip = SphereTip | FlatTip | ProfileTip
 
+
+
+def in_units(tip: Tip, length: float) -> Tip:
+    """The same tip with its lengths divided by ``length`` (e.g. the model's length scale, m)."""
+    if isinstance(tip, SphereTip):
+        return SphereTip(tip.radius / length)
+    if isinstance(tip, FlatTip):
+        return FlatTip(tip.radius / length, tip.edge_radius / length)
+    return ProfileTip(tuple(r / length for r in tip.radii), tuple(h / length for h in tip.heights))

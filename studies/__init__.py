@@ -1,1 +1,1 @@
-"""Studies: compose config → mesh → forms → solve → outputs, and sweeps over configs."""
+"""Studies: sweeps of whole runs over configs (today the flexocoupling calibration)."""

@@ -40,7 +40,7 @@ import numpy as np
 
 from flexotip import config as config_module
 from flexotip import log as flexotip_log
-from flexotip.studies import single
+from flexotip.pipeline import run as pipeline
 
 REFERENCE_RATIOS = (0.1, -2.65, -1.22)
 """f11 : f12 : f44 (V) before scaling: f = −μ/(ε0·χ) of the STO coefficients μ11, μ12, μ44
@@ -78,7 +78,7 @@ def run(comm: MPI.Comm, outdir: pathlib.Path, case: dict | None = None) -> dict:
         unit = {c: (1.0 if c == name else 0.0) for c in COMPONENTS}
         sections = case | {"material": unit}
         config = config_module.from_dict(sections, source=f"calibration {name}")
-        single.run(comm, config, outdir / f"unit_{name}")
+        pipeline.run(comm, config, outdir / f"unit_{name}")
         P, summary = _axis_and_keys(outdir / f"unit_{name}")
         axes[name] = P
         responses[name] = {k: summary[k] for k in keys} | {
@@ -92,7 +92,7 @@ def run(comm: MPI.Comm, outdir: pathlib.Path, case: dict | None = None) -> dict:
     def p_axis(s: float) -> dict:
         material = {c: s * f for c, f in zip(COMPONENTS, REFERENCE_RATIOS, strict=True)}
         config = config_module.from_dict(case | {"material": material}, source=f"scale {s:.5g}")
-        summary = single.run(comm, config, outdir / f"scale_{len(trials)}")
+        summary = pipeline.run(comm, config, outdir / f"scale_{len(trials)}")
         trials.append({"scale": s, "P_axis_max_C_per_m2": summary["P_axis_max_C_per_m2"]})
         return summary
 

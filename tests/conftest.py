@@ -67,10 +67,10 @@ def read_summary(path: pathlib.Path) -> dict:
 
 def run_case(comm, sections: dict, outdir: pathlib.Path) -> dict:
     """Validate a config dict and run it (collective); return the summary."""
-    from flexotip.studies import single
+    from flexotip.pipeline import run as pipeline
 
     config = config_module.from_dict(sections, source="test config")
-    return single.run(comm, config, outdir)
+    return pipeline.run(comm, config, outdir)
 
 
 MECHANICS_ONLY = {"flexoelectric": False}

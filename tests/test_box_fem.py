@@ -26,8 +26,8 @@ import pytest
 from scipy.special import erf
 
 from flexotip.materials import CubicElasticity, ElectromechanicalMaterial, VacancyMaterial, barrett_alpha1
-from flexotip.studies import box_fem, box_fem_vacancies
 from flexotip.units import EPSILON_0
+from flexotip.verification import box_fem, box_fem_vacancies
 
 NM = 1e-9
 LENGTHS = np.array([10.0, 8.0, 6.0]) * NM

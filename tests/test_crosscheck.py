@@ -19,7 +19,7 @@ import sys
 
 import pytest
 
-from flexotip.studies import crosscheck
+from flexotip.verification import crosscheck
 
 
 def check(report: dict) -> None:

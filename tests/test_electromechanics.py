@@ -28,7 +28,7 @@ import pytest
 import ufl
 from conftest import read_csv, run_case, shared_dir
 
-from flexotip.fem import electromechanics, mechanics, solvers
+from flexotip.fem import electromechanics, mechanics, solver_options, solvers
 from flexotip.fem.bcs import dofs_outside
 from flexotip.fem.postprocess import PointEvaluator
 from flexotip.materials import CubicElasticity, ElectromechanicalMaterial, barrett_alpha1
@@ -113,7 +113,7 @@ def _slab(degree: int, electric_bc: str):
         bcs.append(dolfinx.fem.dirichletbc(np.zeros(3, dtype=dolfinx.default_scalar_type),
                                            dofs_outside(V_P, domains.dx_film), V_P))
     solver = solvers.NonlinearSolver(residuals, unknowns, bcs, prefix="test_slab_",
-                                     options=solvers.ELECTROMECHANICS)
+                                     options=solver_options.ELECTROMECHANICS)
     solver.solve()
 
     depth = np.linspace(0.05, 0.95, 7) * SLAB_THICKNESS

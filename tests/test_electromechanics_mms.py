@@ -46,7 +46,7 @@ import pytest
 import ufl
 from ufl.algorithms import expand_derivatives
 
-from flexotip.fem import electromechanics, mechanics, solvers
+from flexotip.fem import electromechanics, mechanics, solver_options, solvers
 from flexotip.fem.postprocess import assemble_scalar
 from flexotip.materials import (
     CubicElasticity,
@@ -145,7 +145,7 @@ def solve_level(n: int, degree: int) -> dict:
 
     # Newton starts from zero everywhere, boundary included.
     solver = solvers.NonlinearSolver(residuals, unknowns, bcs, prefix=PREFIX,
-                                     options=solvers.petsc_options(solvers.ELECTROMECHANICS))
+                                     options=solver_options.petsc_options(solver_options.ELECTROMECHANICS))
     report = solver.solve()
 
     dx_error = ufl.Measure("dx", domain=msh, metadata={"quadrature_degree": 2 * degree + 4})

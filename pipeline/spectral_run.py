@@ -30,11 +30,12 @@ import numpy as np
 
 from flexotip import analytic
 from flexotip.config import Config
+from flexotip.exports.sampling import PROFILE_EXTENT, PROFILE_SAMPLES
 from flexotip.fem import io
 from flexotip.fem.postprocess import depth_of_maximum, max_shear
 from flexotip.materials import VOIGT_INDEX
+from flexotip.pipeline import output_folder
 from flexotip.spectral import elasticity, grid
-from flexotip.studies.single import PROFILE_EXTENT, PROFILE_SAMPLES, _versions, prepare_output
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ def run(comm: MPI.Comm, config: Config, outdir: pathlib.Path) -> dict:
     """Solve a config with the spectral reference and write its outputs; return the summary."""
     start = time.perf_counter()
     outdir = pathlib.Path(outdir)
-    prepare_output(comm, config, outdir)
+    output_folder.prepare(comm, config, outdir)
     box = film_box(config)
     n = config.solve.spectral_modes
     a = config.contact_radius
@@ -118,7 +119,7 @@ def run(comm: MPI.Comm, config: Config, outdir: pathlib.Path) -> dict:
         np.savez_compressed(outdir / "surface_displacement.npz", x_m=x, y_m=y,
                             displacement_m=solution.displacement(0.0))
     summary = {
-        "status": "complete", **_versions(comm), "solver": "spectral", "spectral_modes": n,
+        "status": "complete", **output_folder.versions(comm), "solver": "spectral", "spectral_modes": n,
         "physics_solved": ["mechanics"],
         "force_N": config.tip.force, "applied_force_N": applied,
         "load_force_relative_error": applied / config.tip.force - 1,

@@ -22,7 +22,7 @@ alone. Without electrostriction (or without P) it is −∫(c11 + 2c12)·e·tr �
 the discrete charge is neutral (ρ̄, the volume mean of the bump, is assembled with the
 same quadrature as the charge term), and the reported φ has its volume mean removed.
 
-**Vacancies**: :mod:`flexotip.studies.box_fem_vacancies`.
+**Vacancies**: :mod:`flexotip.verification.box_fem_vacancies`.
 
 The bumps' parameters enter the forms as Constants, so a sweep over bumps compiles each
 form once. Everything at the interface is SI; inside, :class:`flexotip.units.Scales`.
@@ -42,7 +42,7 @@ import dolfinx.mesh
 import numpy as np
 import ufl
 
-from flexotip.fem import electromechanics, mechanics, solvers
+from flexotip.fem import electromechanics, mechanics, solver_options, solvers
 from flexotip.fem.kinematics import strain, to_voigt
 from flexotip.fem.postprocess import PointEvaluator, assemble_scalar
 from flexotip.materials import CubicElasticity, ElectromechanicalMaterial
@@ -294,13 +294,13 @@ def solve_box_electromechanics(comm: MPI.Comm, lengths: Sequence[float], cells: 
             subtracted (a box with zero-flux walls holds only a neutral charge). Ignored
             for pure elasticity.
         points: Where to sample, shape (n, 3), m; None: nowhere.
-        options: PETSc options over :data:`flexotip.fem.solvers.ELECTROMECHANICS`.
+        options: PETSc options over :data:`flexotip.fem.solver_options.ELECTROMECHANICS`.
 
     Returns:
         The fields at ``points`` and the solve's statistics.
 
     Raises:
-        solvers.SolverError: If Newton or MUMPS fails.
+        SolverError: If Newton or MUMPS fails.
     """
     start = time.perf_counter()
     scales = Scales()
@@ -319,7 +319,7 @@ def solve_box_electromechanics(comm: MPI.Comm, lengths: Sequence[float], cells: 
     solver = solvers.NonlinearSolver(
         problem.residual, problem.unknowns, problem.bcs,
         prefix=MECHANICS_PREFIX if material is None else ELECTROMECHANICS_PREFIX,
-        options=solvers.petsc_options(solvers.ELECTROMECHANICS, options))
+        options=solver_options.petsc_options(solver_options.ELECTROMECHANICS, options))
     solver.solve()
     if problem.phi is not None:
         _remove_mean(problem.phi)

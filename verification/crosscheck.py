@@ -33,7 +33,7 @@ Cases (all SI, STO at 300 K with the default parameters):
 ``film-electromechanics``
     The polarised film under the Gaussian pressure (linear, ``eps_grad_P``, short
     circuit, a gradient coefficient whose surface layer the FEM resolves): P and φ on the
-    axis, u on the surface. The film cases are in :mod:`flexotip.studies.crosscheck_film`.
+    axis, u on the surface. The film cases are in :mod:`flexotip.verification.crosscheck_film`.
 
 The pass criterion of the issue is a relative L2 difference below ``TOLERANCE`` for
 every field at the default (middle) level, falling under refinement.
@@ -58,10 +58,10 @@ from flexotip.materials import VacancyMaterial
 from flexotip.spectral import transport
 from flexotip.spectral.box_electromechanics import BoxElectromechanics
 from flexotip.spectral.series import Box
-from flexotip.studies import box_fem, box_fem_vacancies
-from flexotip.studies.box_fem import GaussianBump
-from flexotip.studies.comparison import relative_differences
-from flexotip.studies.crosscheck_film import run_film_electromechanics, run_gaussian_film, run_hertz_film
+from flexotip.verification import box_fem, box_fem_vacancies
+from flexotip.verification.box_fem import GaussianBump
+from flexotip.verification.comparison import relative_differences
+from flexotip.verification.crosscheck_film import run_film_electromechanics, run_gaussian_film, run_hertz_film
 
 log = logging.getLogger(__name__)
 

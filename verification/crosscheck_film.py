@@ -1,4 +1,4 @@
-"""The film cases of the FEM ↔ spectral cross-check (:mod:`flexotip.studies.crosscheck`).
+"""The film cases of the FEM ↔ spectral cross-check (:mod:`flexotip.verification.crosscheck`).
 
 The film/substrate stack (quarter box W = H = 100 nm, clamped bottom, roller walls) under
 a Gaussian (s = 4 nm) or the Hertz (a = 8 nm) pressure of 4 µN, solved by the FEM
@@ -17,14 +17,13 @@ from mpi4py import MPI
 import numpy as np
 
 from flexotip import config as config_module
-from flexotip.fem import coupled as fem_coupled
 from flexotip.fem.loads import GAUSSIAN_WIDTH
 from flexotip.spectral import elasticity as spectral_elasticity
 from flexotip.spectral import grid as film_grid
-from flexotip.studies.comparison import relative_differences
+from flexotip.verification.comparison import relative_differences
 
 if TYPE_CHECKING:
-    from flexotip.studies.crosscheck import Level
+    from flexotip.verification.crosscheck import Level
 
 FILM_HALF_WIDTH = 100e-9
 FILM_DEPTH = 100e-9
@@ -121,14 +120,16 @@ def _fem_film(comm: MPI.Comm, config: config_module.Config, profile: str, surfac
     import dolfinx.fem
 
     from flexotip.fem import mechanics, postprocess
-    from flexotip.studies import single
+    from flexotip.fem.tip_problem import solve_prescribed
+    from flexotip.geometry.mesh import build_mesh
+    from flexotip.pipeline import parameters
     from flexotip.units import Scales
 
     scales = Scales()
     L = scales.length
     start = time.perf_counter()
-    stack = single.build_mesh(comm, single.stack_geometry(config, scales))
-    solution = fem_coupled.solve_prescribed(stack, config, scales, profile=profile)
+    stack = build_mesh(comm, parameters.stack_geometry(config, scales))
+    solution = solve_prescribed(stack, parameters.tip_problem(config), scales, profile=profile)
     degree = config.mesh.degree
     tensor_space = dolfinx.fem.functionspace(stack.msh, ("Discontinuous Lagrange", degree - 1, (3, 3)))
     stress = dolfinx.fem.Function(tensor_space)
@@ -138,7 +139,7 @@ def _fem_film(comm: MPI.Comm, config: config_module.Config, profile: str, surfac
     axis = np.c_[np.zeros((len(depths), 2)), -depths / L]
     u = postprocess.PointEvaluator(stack.msh, top)(solution.uh) * scales.displacement
     sigma = postprocess.PointEvaluator(stack.msh, axis)(stress).reshape(-1, 3, 3) * scales.stress
-    stats = {"n_dofs": solution.stats["n_dofs"], "time_s": time.perf_counter() - start}
+    stats = {"n_dofs": solution.report.n_dofs, "time_s": time.perf_counter() - start}
     return FilmSamples(u, np.stack([sigma[:, 2, 2], sigma[:, 0, 0]], axis=1), stats)
 
 
@@ -164,8 +165,11 @@ def run_film_electromechanics(comm: MPI.Comm, level: Level) -> dict:
     r ≤ 4a.
     """
     from flexotip.fem import postprocess
+    from flexotip.fem.electromechanical_problem import solve_electromechanics
+    from flexotip.fem.tip_problem import solve_prescribed
+    from flexotip.geometry.mesh import build_mesh
+    from flexotip.pipeline import parameters
     from flexotip.spectral.film_electromechanics import FilmElectromechanics
-    from flexotip.studies import single
     from flexotip.units import Scales
 
     config = config_module.from_dict(_film_sections(level, "gaussian") | {
@@ -187,15 +191,16 @@ def run_film_electromechanics(comm: MPI.Comm, level: Level) -> dict:
 
     scales = Scales()
     start = time.perf_counter()
-    stack = single.build_mesh(comm, single.stack_geometry(config, scales))
-    tip = fem_coupled.solve_prescribed(stack, config, scales, profile="gaussian")
-    em = fem_coupled.solve_electromechanics(stack, config, scales, tip, CONTACT_RADIUS / scales.length)
+    stack = build_mesh(comm, parameters.stack_geometry(config, scales))
+    tip = solve_prescribed(stack, parameters.tip_problem(config), scales, profile="gaussian")
+    em = solve_electromechanics(stack, parameters.electromechanical_problem(config), scales, tip,
+                                CONTACT_RADIUS / scales.length)
     points = np.c_[np.zeros((len(depths) + 1, 2)), -np.r_[0.0, depths] / scales.length]
     on_axis = postprocess.PointEvaluator(stack.msh, points)
     fem_P, fem_phi = on_axis(em.P) * scales.polarization, on_axis(em.phi)[:, 0] * scales.potential
     top = postprocess.PointEvaluator(stack.msh, np.c_[surface / scales.length, np.zeros(len(surface))])
     fem_u = top(em.u) * scales.displacement
-    stats = {"n_dofs": em.stats["em_n_dofs"], "time_s": time.perf_counter() - start}
+    stats = {"n_dofs": em.report.em_n_dofs, "time_s": time.perf_counter() - start}
     differences = {"axis_P": relative_differences(fem_P[1:].T, axis["polarization"][1:].T),
                    "axis_phi": relative_differences(fem_phi[1:], axis["potential"][1:]),
                    "surface_displacement": relative_differences(fem_u.T, spectral_u.T)}

@@ -2,7 +2,7 @@
 
 Backward-Euler steps of the log-density Nernst–Planck equation
 (:class:`flexotip.fem.vacancies.NernstPlanck`) in a fixed Gaussian potential, from the
-uniform c = c0 between blocking walls (the mirror box of :mod:`flexotip.studies.box_fem`),
+uniform c = c0 between blocking walls (the mirror box of :mod:`flexotip.verification.box_fem`),
 then its steady state. SI at the interface; inside, :class:`flexotip.units.Scales`.
 """
 
@@ -22,8 +22,8 @@ import ufl
 from flexotip.fem import vacancies
 from flexotip.fem.postprocess import PointEvaluator
 from flexotip.materials import VacancyMaterial
-from flexotip.studies.box_fem import Bump, box_mesh, origin_dofs
 from flexotip.units import Scales
+from flexotip.verification.box_fem import Bump, box_mesh, origin_dofs
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,14 +92,14 @@ def solve_box_nernst_planck(comm: MPI.Comm, lengths: Sequence[float], cells: Seq
         times: Sampling times, s, increasing multiples of ``dt``.
         dt: Time step, s.
         points: Where to sample, shape (n, 3), m.
-        options: PETSc options over :data:`flexotip.fem.solvers.NERNST_PLANCK`.
+        options: PETSc options over :data:`flexotip.fem.solver_options.NERNST_PLANCK`.
 
     Returns:
         c/c0 at ``points`` at each time and at steady state, the totals, statistics.
 
     Raises:
         ValueError: If ``times`` are not multiples of ``dt``.
-        solvers.SolverError: If a Newton solve fails.
+        SolverError: If a Newton solve fails.
     """
     counts = _step_counts(times, dt)
     start = time.perf_counter()

@@ -1,0 +1,229 @@
+"""The simulated KPFM map: the vacancy density over the sensing depth under and around the tip.
+
+:class:`SurfaceMap` samples s(x, y) = mean of c/c0 over −d_s ≤ z ≤ 0, minus 1, on a square
+grid around the tip axis. :class:`VacancyMap` turns a solved vacancy density into
+``surface_map.csv`` (the meshed grid points), ``surface_map.npz`` and ``surface_map.png``
+(unfolded across the symmetry planes), ``axis_vacancies.csv`` (c/c0 with depth on the
+axis and through the enrichment peak) and the vacancy keys of summary.json; during a
+transient it also observes the map's extremes after each step. docs/outputs.md defines
+the keys (Δdec, Δinc, ...).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import pathlib
+
+import dolfinx.fem
+import numpy as np
+
+from flexotip.exports.sampling import PROFILE_EXTENT, PROFILE_SAMPLES, SURFACE_MAP_SAMPLES
+from flexotip.fem import io, postprocess
+from flexotip.fem.postprocess import PointEvaluator
+from flexotip.fem.vacancy_problem import VacancySolution
+from flexotip.geometry.mesh import StackMesh
+from flexotip.units import Scales
+
+log = logging.getLogger(__name__)
+
+
+class SurfaceMap:
+    """The simulated KPFM/NVC map s(x, y) = mean of c/c0 over −d_s ≤ z ≤ 0, minus 1.
+
+    c/c0 = exp(w) is sampled on a square grid centred on the tip axis, over the meshed part
+    of the film top, at the Gauss–Legendre points of the sensing depth (the mean is exact
+    for a c that is a polynomial of degree ≤ 2·depth_points − 1 in z across it).
+
+    Args:
+        msh: The mesh.
+        center: Tip axis (x0, y0), mesh length unit.
+        extent: Half side of the square, mesh length unit.
+        samples: Grid points per side.
+        sensing_depth: d_s, mesh length unit.
+        depth_points: Gauss–Legendre points over the depth.
+
+    Attributes:
+        x, y: Grid coordinates (1D, mesh length unit), x along the first axis of ``values``.
+        radius: Distance of each grid point from the tip axis, shape (samples, samples).
+    """
+
+    def __init__(self, msh, center: tuple[float, float], extent: float, samples: int,
+                 sensing_depth: float, depth_points: int = 4):
+        x0, y0 = center
+        self.x = x0 + np.linspace(-extent, extent, samples)
+        self.y = y0 + np.linspace(-extent, extent, samples)
+        gx, gy = np.meshgrid(self.x, self.y, indexing="ij")
+        self.radius = np.hypot(gx - x0, gy - y0)
+        nodes, weights = np.polynomial.legendre.leggauss(depth_points)
+        self._depths = -0.5 * sensing_depth * (nodes + 1.0)
+        self._weights = 0.5 * weights
+        points = np.concatenate([np.c_[gx.ravel(), gy.ravel(), np.full(gx.size, z)] for z in self._depths])
+        self._shape = gx.shape
+        self._evaluator = PointEvaluator(msh, points)
+
+    def __call__(self, log_density: dolfinx.fem.Function) -> np.ndarray:
+        """S on the grid, shape (samples, samples); NaN off the meshed part."""
+        relative = np.exp(self._evaluator(log_density)[:, 0]).reshape(len(self._depths), *self._shape)
+        return np.tensordot(self._weights, relative, axes=1) - 1.0
+
+    def extremes(self, values: np.ndarray, contact_radius: float) -> dict:
+        """The map's characteristic values (``contact_radius`` in the mesh length unit).
+
+        Returns:
+            delta_dec: min s inside the contact (r < a) (DESIGN.md §6);
+            delta_inc: max s outside it (r ≥ a), and enrichment_radius, where it sits;
+            delta_axis: s on the tip axis;
+            delta_contact_mean: the area mean of s over the contact disc (r < a);
+            delta_edge_mean: the area mean of s over the annulus a ≤ r ≤ 1.5a.
+        """
+        finite = np.isfinite(values)
+        inside = (self.radius < contact_radius) & finite
+        outside = (self.radius >= contact_radius) & finite
+        ring = outside & (self.radius <= 1.5 * contact_radius)
+        where = np.flatnonzero(outside.ravel())
+        peak = where[np.argmax(values.ravel()[where])]
+        axis = np.unravel_index(np.argmin(self.radius), self.radius.shape)
+        return {"delta_dec": float(values[inside].min()), "delta_inc": float(values.ravel()[peak]),
+                "enrichment_radius": float(self.radius.ravel()[peak]),
+                "delta_axis": float(values[axis]),
+                "delta_contact_mean": float(values[inside].mean()),
+                "delta_edge_mean": float(values[ring].mean())}
+
+
+def unfold(values: np.ndarray) -> np.ndarray:
+    """Fill the unmeshed mirror images of a map on a grid centred on the mirror planes."""
+    values = np.where(np.isnan(values), values[::-1, :], values)
+    return np.where(np.isnan(values), values[:, ::-1], values)
+
+
+@dataclasses.dataclass(frozen=True)
+class VacancyMapResult:
+    """The sampled vacancies (SI): the map, the depth profiles and the summary keys.
+
+    Attributes:
+        x, y: Grid coordinates, m.
+        values: s on the grid (NaN off the meshed part).
+        profiles: Columns of axis_vacancies.csv.
+        summary: The vacancy keys of summary.json.
+        contact_radius: m.
+        sensing_depth: m.
+        center: The tip axis (x0, y0), m.
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    values: np.ndarray
+    profiles: dict[str, np.ndarray]
+    summary: dict
+    contact_radius: float
+    sensing_depth: float
+    center: tuple[float, float]
+
+    def write(self, outdir: pathlib.Path, comm) -> None:
+        """surface_map.csv, .npz and .png, and axis_vacancies.csv (collective)."""
+        gx, gy = np.meshgrid(self.x, self.y, indexing="ij")
+        meshed = np.isfinite(self.values)
+        io.write_csv(outdir / "surface_map.csv", {"x_m": gx[meshed], "y_m": gy[meshed],
+                                                  "s": self.values[meshed]}, comm)
+        full = unfold(self.values)
+        if comm.rank == 0:
+            np.savez(outdir / "surface_map.npz", x_m=self.x, y_m=self.y, s=full,
+                     contact_radius_m=self.contact_radius, sensing_depth_m=self.sensing_depth)
+            plot_surface_map(outdir / "surface_map.png", self.x, self.y, full, self.contact_radius,
+                             self.center)
+        io.write_csv(outdir / "axis_vacancies.csv", self.profiles, comm)
+
+
+class VacancyMap:
+    """Samples the vacancy density around the tip.
+
+    Args:
+        stack: The mesh.
+        scales: Unit scales.
+        contact_radius: Contact radius, length scale.
+        sensing_depth: Depth over which the map averages c/c0, m.
+        symmetry_fraction: Share of the film in the meshed domain (1, 1/2, 1/4).
+        surface: The film top's vacancy condition ("blocking" or "fixed"), for the summary.
+    """
+
+    def __init__(self, stack: StackMesh, scales: Scales, contact_radius: float, sensing_depth: float,
+                 symmetry_fraction: float, surface: str):
+        self.stack, self.scales, self.contact_radius = stack, scales, contact_radius
+        self.sensing_depth, self.symmetry_fraction, self.surface = sensing_depth, symmetry_fraction, surface
+        geometry = stack.geometry
+        extent = min(PROFILE_EXTENT * contact_radius, geometry.half_width)
+        self.sampler = SurfaceMap(stack.msh, geometry.contact_center, extent, SURFACE_MAP_SAMPLES,
+                                  sensing_depth / scales.length)
+
+    def observe(self, t: float, w: dolfinx.fem.Function) -> dict:
+        """The map's extremes for the transient's history (SI columns)."""
+        extremes = self.sampler.extremes(self.sampler(w), self.contact_radius)
+        return {"delta_dec": extremes["delta_dec"], "delta_inc": extremes["delta_inc"],
+                "delta_axis": extremes["delta_axis"], "delta_contact_mean": extremes["delta_contact_mean"],
+                "enrichment_radius_m": extremes["enrichment_radius"] * self.scales.length}
+
+    def compute(self, vac: VacancySolution) -> VacancyMapResult:
+        """Map, profiles and summary keys of a solved vacancy density (collective)."""
+        msh, comm = self.stack.msh, self.stack.msh.comm
+        L, c0 = self.scales.length, vac.material.c0
+        per_film = c0 * L**3 / self.symmetry_fraction
+        values = self.sampler(vac.w)
+        extremes = self.sampler.extremes(values, self.contact_radius)
+        w_film = vac.w.x.array[vac.film_dofs]
+        c_min = postprocess.global_min(np.exp(w_film), comm) * c0
+        c_max = postprocess.global_max(np.exp(w_film), comm) * c0
+        # Depth profiles of c/c0 on the axis and through the enrichment peak (along x).
+        x0, y0 = self.stack.geometry.contact_center
+        depth = np.linspace(0.0, self.stack.geometry.film_thickness * (1 - 1e-9), 2 * PROFILE_SAMPLES)
+        peak = extremes["enrichment_radius"]
+        profiles = {name: np.exp(PointEvaluator(
+            msh, np.c_[np.full_like(depth, x0 + offset), np.full_like(depth, y0), -depth])(vac.w)[:, 0])
+            for name, offset in (("axis", 0.0), ("peak", peak))}
+        summary = {
+            "vacancies_initial": vac.total_initial * per_film,
+            "vacancies_final": vac.total_final * per_film,
+            "vacancies_relative_change": vac.total_final / vac.total_initial - 1.0,
+            "c_min_per_m3": c_min, "c_max_per_m3": c_max,
+            "delta_dec": extremes["delta_dec"], "delta_inc": extremes["delta_inc"],
+            "enrichment_radius_m": extremes["enrichment_radius"] * L,
+            "delta_axis": extremes["delta_axis"], "delta_contact_mean": extremes["delta_contact_mean"],
+            "delta_edge_mean": extremes["delta_edge_mean"],
+            "t_quasi_steady_s": None,
+            "vacancy_surface": self.surface,
+            "sensing_depth_m": self.sensing_depth,
+        }
+        log.info("vacancies: c/c0 in [%.4g, %.4g], Δdec = %.4g, Δinc = %.4g at r = %.3g nm, total "
+                 "change %.2e", c_min / c0, c_max / c0, summary["delta_dec"], summary["delta_inc"],
+                 summary["enrichment_radius_m"] * 1e9, summary["vacancies_relative_change"])
+        table = {"depth_m": depth * L, "c_relative_axis": profiles["axis"],
+                 "c_relative_enrichment_peak": profiles["peak"]}
+        return VacancyMapResult(self.sampler.x * L, self.sampler.y * L, values, table,
+                                summary | vac.report.summary(), self.contact_radius * L,
+                                self.sensing_depth, (x0 * L, y0 * L))
+
+
+def plot_surface_map(path: pathlib.Path, x: np.ndarray, y: np.ndarray, values: np.ndarray,
+                     contact_radius: float, center: tuple[float, float]) -> None:
+    """surface_map.png: s(x, y) with the contact circle, all lengths in m (needs matplotlib)."""
+    try:
+        import matplotlib as mpl
+
+        mpl.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        log.info("matplotlib not installed: surface_map.png not drawn (the NPZ has the map)")
+        return
+    limit = float(np.nanmax(np.abs(values))) or 1.0
+    fig, ax = plt.subplots(figsize=(5.2, 4.2))
+    image = ax.pcolormesh(x * 1e9, y * 1e9, values.T, cmap="RdBu_r", vmin=-limit, vmax=limit,
+                          shading="nearest")
+    circle = mpl.patches.Circle((center[0] * 1e9, center[1] * 1e9), contact_radius * 1e9, fill=False,
+                                ls="--", color="k", lw=0.8)
+    ax.add_patch(circle)
+    ax.set(xlabel="x (nm)", ylabel="y (nm)", aspect="equal",
+           title="surface vacancy map: mean c/c0 − 1 over the sensing depth")
+    fig.colorbar(image, ax=ax, label="c/c0 − 1")
+    fig.tight_layout()
+    fig.savefig(path, dpi=150)
+    plt.close(fig)

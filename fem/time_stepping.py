@@ -1,0 +1,161 @@
+"""One adaptive time stepper for flexotip's backward-Euler transients, with its history.
+
+The TDGL relaxation of the polarisation (:mod:`flexotip.fem.electromechanical_problem`)
+and the vacancy transient (:mod:`flexotip.fem.vacancy_problem`) run the same loop:
+
+1. cut Δt so that the step ends at ``t_end`` at the latest;
+2. take the step; if Newton fails, restore the state, quarter Δt and retry (give up once
+   Δt is a millionth of the first step);
+3. if the problem estimates its error and the estimate exceeds the tolerance, restore the
+   state and retry with Δt·max(0.2, 0.9·√(tol/error));
+4. accept: record a row of the history; stop when the relative change per step has fallen
+   to ``rtol`` (quasi-steady), at ``t_end``, or after ``max_steps`` accepted steps;
+5. grow Δt by the problem's factor.
+
+What differs between the two lives in a :class:`SteppedProblem`: how to step, what the
+error estimate is, what to record, how fast Δt may grow.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import pathlib
+from typing import Any, Protocol
+
+import numpy as np
+
+from flexotip.errors import SolverError
+from flexotip.fem import io
+
+log = logging.getLogger(__name__)
+
+TIME = "t_s"
+"""Column of the time after each accepted step, s."""
+STEP = "dt_s"
+"""Column of the accepted step sizes, s."""
+CHANGE = "relative_change"
+"""Column that the quasi-steady test reads: the relative change of the state in the step."""
+
+
+class SteppedProblem(Protocol):
+    """What :class:`AdaptiveStepper` needs of a transient problem."""
+
+    name: str
+    """Name in log messages (e.g. "TDGL")."""
+
+    def save(self) -> Any:
+        """A copy of the state, to restore a failed or rejected step."""
+
+    def restore(self, saved: Any) -> None:
+        """Put back a state returned by :meth:`save`."""
+
+    def step(self, dt: float) -> Any:
+        """One backward-Euler step of ``dt`` seconds; returns the Newton report.
+
+        Raises:
+            SolverError: If Newton fails (the stepper then retries with a smaller step).
+        """
+
+    def error(self, dt: float, dt_old: float | None) -> float | None:
+        """The step's error estimate, or None when the step size is not error-controlled."""
+
+    def accept(self, t: float, dt: float, report: Any, error: float | None) -> dict[str, float]:
+        """Finish an accepted step ending at ``t``; return its history row (SI), with CHANGE."""
+
+    def growth(self, report: Any, error: float | None) -> float:
+        """Factor of the next step size over this one."""
+
+
+@dataclasses.dataclass
+class History:
+    """The accepted steps of a transient, one named column per recorded quantity (SI).
+
+    Attributes:
+        columns: {name: values}, the time :data:`TIME` and step :data:`STEP` first, then the
+            problem's columns in the order it records them.
+        rejected: Steps rejected (error above tolerance, or Newton failure).
+        t_quasi_steady: Time at which the change per step first fell to the tolerance, s
+            (None if it did not).
+    """
+
+    columns: dict[str, list] = dataclasses.field(default_factory=lambda: {TIME: [], STEP: []})
+    rejected: int = 0
+    t_quasi_steady: float | None = None
+
+    def __len__(self) -> int:
+        return len(self.columns[TIME])
+
+    @property
+    def times(self) -> list[float]:
+        """Time after each accepted step, s."""
+        return self.columns[TIME]
+
+    def append(self, t: float, dt: float, row: dict[str, float]) -> None:
+        """Record one accepted step."""
+        for name, value in {TIME: t, STEP: dt, **row}.items():
+            self.columns.setdefault(name, []).append(value)
+
+    def write_csv(self, path: pathlib.Path, comm) -> None:
+        """The history as a CSV table, a column per quantity (collective)."""
+        io.write_csv(path, {name: np.asarray(values) for name, values in self.columns.items()}, comm)
+
+
+@dataclasses.dataclass(frozen=True)
+class AdaptiveStepper:
+    """Adaptive backward-Euler stepping from t = 0 (see the module docstring).
+
+    Attributes:
+        first_step: First Δt, s.
+        t_end: Stop time, s; None: run until quasi-steady (or ``max_steps``).
+        rtol: Quasi-steady tolerance on the relative change per step.
+        max_steps: Largest number of accepted steps.
+        tolerance: Largest accepted error estimate (problems that return one).
+    """
+
+    first_step: float
+    t_end: float | None
+    rtol: float
+    max_steps: int
+    tolerance: float = math.inf
+
+    def run(self, problem: SteppedProblem) -> History:
+        """Step ``problem`` until it stops; return the history.
+
+        Raises:
+            SolverError: If Newton fails even with Δt reduced a million-fold.
+        """
+        history = History()
+        t, dt, dt_old = 0.0, self.first_step, None
+        while len(history) < self.max_steps:
+            if self.t_end is not None:
+                dt = min(dt, self.t_end - t)
+            saved = problem.save()
+            try:
+                report = problem.step(dt)
+            except SolverError:
+                problem.restore(saved)
+                history.rejected += 1
+                dt /= 4
+                if dt < 1e-6 * self.first_step:
+                    raise
+                log.warning("%s: Newton failed; retrying with Δt = %.3g s", problem.name, dt)
+                continue
+            error = problem.error(dt, dt_old)
+            if error is not None and error > self.tolerance:
+                problem.restore(saved)
+                history.rejected += 1
+                dt *= max(0.2, 0.9 * math.sqrt(self.tolerance / error))
+                continue
+            t += dt
+            row = problem.accept(t, dt, report, error)
+            history.append(t, dt, row)
+            if row[CHANGE] <= self.rtol:
+                history.t_quasi_steady = t
+                break
+            if self.t_end is not None and t >= self.t_end * (1 - 1e-12):
+                break
+            dt_old = dt
+            dt *= problem.growth(report, error)
+        return history

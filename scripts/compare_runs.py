@@ -1,0 +1,150 @@
+"""Compare two flexotip output folders: summary.json numbers, the set of files, the CSV tables.
+
+    python scripts/compare_runs.py RUN_A RUN_B [--rtol 1e-10] [--csv-rtol 1e-8]
+
+A folder is what ``flexotip run CONFIG --out DIR`` writes; both folders may also hold
+sub-folders of runs with the same names (e.g. one per example), which are compared pair
+by pair. Every summary.json value is compared: numbers (and lists of numbers) by the
+relative difference |a − b| / max(|a|, |b|), strings, booleans and nulls exactly. Wall
+times (keys ``time_*``) and the software versions are listed but not compared. The CSV
+tables are compared column by column in the same way, against ``--csv-rtol`` (they hold
+nine significant digits). Exit status 0 when everything agrees, 1 otherwise; the report
+names the largest difference of each run and where it is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import pathlib
+import sys
+
+NOT_COMPARED = ("flexotip_version", "dolfinx_version", "petsc_version")
+"""Summary keys that may differ between two runs of the same physics."""
+
+
+def relative_difference(a: float, b: float) -> float:
+    """|a − b| / max(|a|, |b|), 0 for two zeros (or two equal infinities), inf for NaN against a number."""
+    if a == b:
+        return 0.0
+    if math.isnan(a) or math.isnan(b):
+        return 0.0 if math.isnan(a) and math.isnan(b) else math.inf
+    return abs(a - b) / max(abs(a), abs(b))
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def compare_values(a, b) -> float:
+    """The largest relative difference of two summary values (inf when they cannot match)."""
+    if _is_number(a) and _is_number(b):
+        return relative_difference(float(a), float(b))
+    if isinstance(a, list) and isinstance(b, list):
+        if len(a) != len(b):
+            return math.inf
+        return max((compare_values(x, y) for x, y in zip(a, b, strict=True)), default=0.0)
+    return 0.0 if a == b else math.inf
+
+
+def compare_summaries(a: dict, b: dict) -> tuple[dict[str, float], list[str]]:
+    """Relative differences per compared key, and the keys present in one summary only."""
+    differences = {}
+    for key in sorted(set(a) & set(b)):
+        if key.startswith("time_") or key in NOT_COMPARED:
+            continue
+        differences[key] = compare_values(a[key], b[key])
+    return differences, sorted(set(a) ^ set(b))
+
+
+def read_csv(path: pathlib.Path) -> dict[str, list[float]]:
+    """Columns of a CSV table by header name."""
+    with open(path) as handle:
+        rows = list(csv.reader(handle))
+    header, data = rows[0], rows[1:]
+    return {name: [float(row[i]) for row in data] for i, name in enumerate(header)}
+
+
+def compare_tables(a: pathlib.Path, b: pathlib.Path) -> tuple[float, str]:
+    """The largest relative difference of two CSV tables and the column where it is."""
+    table_a, table_b = read_csv(a), read_csv(b)
+    if list(table_a) != list(table_b):
+        return math.inf, "(columns differ)"
+    worst, where = 0.0, ""
+    for name in table_a:
+        if len(table_a[name]) != len(table_b[name]):
+            return math.inf, f"{name} (lengths differ)"
+        for x, y in zip(table_a[name], table_b[name], strict=True):
+            difference = relative_difference(x, y)
+            if difference > worst:
+                worst, where = difference, name
+    return worst, where
+
+
+def _files(folder: pathlib.Path) -> set[str]:
+    """The names of the files and field folders (``*.bp``) of one run."""
+    return {p.name for p in folder.iterdir() if p.is_file() or p.suffix == ".bp"}
+
+
+def compare_runs(a: pathlib.Path, b: pathlib.Path, rtol: float, csv_rtol: float) -> bool:
+    """Print the comparison of two run folders; return whether they agree."""
+    ok = True
+    summary_a = json.loads((a / "summary.json").read_text())
+    summary_b = json.loads((b / "summary.json").read_text())
+    differences, only_one = compare_summaries(summary_a, summary_b)
+    worst_key = max(differences, key=differences.get, default=None)
+    worst = differences.get(worst_key, 0.0)
+    print(f"{a.name}: {len(differences)} summary values compared, largest relative difference "
+          f"{worst:.2e}" + (f" ({worst_key})" if worst > 0 else ""))
+    for key, difference in differences.items():
+        if difference > rtol:
+            ok = False
+            print(f"  DIFFERENT {key}: {summary_a[key]!r} vs {summary_b[key]!r} ({difference:.2e})")
+    if only_one:
+        ok = False
+        print(f"  keys in one summary only: {', '.join(only_one)}")
+    files_a, files_b = _files(a), _files(b)
+    if files_a != files_b:
+        ok = False
+        print(f"  files only in {a}: {sorted(files_a - files_b)}; only in {b}: {sorted(files_b - files_a)}")
+    else:
+        print(f"  same {len(files_a)} files")
+    for name in sorted(files_a & files_b):
+        if name.endswith(".csv"):
+            difference, column = compare_tables(a / name, b / name)
+            flag = "" if difference <= csv_rtol else "  DIFFERENT"
+            ok = ok and difference <= csv_rtol
+            print(f"  {name}: largest relative difference {difference:.2e}"
+                  + (f" ({column})" if difference > 0 else "") + flag)
+    times = [f"{key} {summary_a[key]:.3g} → {summary_b[key]:.3g}" for key in ("time_total_s",)
+             if _is_number(summary_a.get(key)) and _is_number(summary_b.get(key))]
+    if times:
+        print(f"  wall time: {'; '.join(times)} s")
+    return ok
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit status."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("run_a", type=pathlib.Path)
+    parser.add_argument("run_b", type=pathlib.Path)
+    parser.add_argument("--rtol", type=float, default=1e-10, help="summary.json relative tolerance")
+    parser.add_argument("--csv-rtol", type=float, default=1e-8, help="CSV relative tolerance")
+    args = parser.parse_args(argv)
+    pairs = [(args.run_a, args.run_b)]
+    if not (args.run_a / "summary.json").is_file():
+        names = sorted(p.name for p in args.run_a.iterdir() if (p / "summary.json").is_file())
+        missing = [n for n in names if not (args.run_b / n / "summary.json").is_file()]
+        if not names or missing:
+            print(f"no runs to compare (runs of {args.run_a} missing in {args.run_b}: {missing})")
+            return 1
+        pairs = [(args.run_a / n, args.run_b / n) for n in names]
+    agree = [compare_runs(a, b, args.rtol, args.csv_rtol) for a, b in pairs]
+    print(f"{sum(agree)} of {len(agree)} runs agree (summary rtol {args.rtol:g}, CSV rtol {args.csv_rtol:g})")
+    return 0 if all(agree) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
