@@ -13,14 +13,14 @@
 from __future__ import annotations
 
 import dataclasses
-import pathlib
 
 import dolfinx.fem
 import numpy as np
 import ufl
 
+from flexotip.exports.result import ExportResult
 from flexotip.exports.sampling import PROFILE_EXTENT, PROFILE_SAMPLES
-from flexotip.fem import electromechanics, io, postprocess
+from flexotip.fem import electromechanics, postprocess
 from flexotip.fem.domains import solid_measure
 from flexotip.fem.electromechanical_problem import ElectromechanicalParameters, ElectromechanicalSolution
 from flexotip.fem.kinematics import strain
@@ -87,26 +87,6 @@ def _zero_normal_on_symmetry_planes(vector: dolfinx.fem.Function, stack: StackMe
             vector.x.array[dofs] = 0.0
 
 
-@dataclasses.dataclass(frozen=True)
-class ElectricCutsResult:
-    """The sampled electric state (SI): two tables and the summary keys.
-
-    Attributes:
-        axis: Columns of axis_electric.csv.
-        line: Columns of line_electric.csv.
-        summary: The electric keys of summary.json.
-    """
-
-    axis: dict[str, np.ndarray]
-    line: dict[str, np.ndarray]
-    summary: dict
-
-    def write(self, outdir: pathlib.Path, comm) -> None:
-        """axis_electric.csv and line_electric.csv (collective)."""
-        io.write_csv(outdir / "axis_electric.csv", self.axis, comm)
-        io.write_csv(outdir / "line_electric.csv", self.line, comm)
-
-
 class ElectricCuts:
     """Samples P, φ and the recovered fields on the axis, a line, an annulus and the top.
 
@@ -123,7 +103,7 @@ class ElectricCuts:
         return postprocess.PointEvaluator(self.stack.msh, np.c_[x, y, z])
 
     def compute(self, em: ElectromechanicalSolution, fields: ElectricFields,
-                contact_radius: float) -> ElectricCutsResult:
+                contact_radius: float) -> ExportResult:
         """Tables and summary keys (``contact_radius`` in the length scale; collective)."""
         a = contact_radius
         axis, axis_keys = self._axis(em, fields, a)
@@ -134,7 +114,7 @@ class ElectricCuts:
         summary |= {"susceptibility": material.susceptibility, "flexo_f11_V": material.f11,
                     "flexo_f12_V": material.f12, "flexo_f44_V": material.f44,
                     "electric_bc": self.params.electric_bc, "tip_bias_V": self.params.bias}
-        return ElectricCutsResult(axis, line, summary)
+        return ExportResult({"axis_electric.csv": axis, "line_electric.csv": line}, summary)
 
     def _axis(self, em: ElectromechanicalSolution, fields: ElectricFields, a: float):
         """The whole film depth on the tip axis, densely; E_z averaged over a/4 ≤ −z ≤ a."""

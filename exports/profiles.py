@@ -10,45 +10,19 @@ the keys.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
-import pathlib
 
 import dolfinx.fem
 import numpy as np
 
+from flexotip.exports.result import ExportResult
 from flexotip.exports.sampling import PROFILE_EXTENT, PROFILE_SAMPLES
-from flexotip.fem import contact, io, mechanics, postprocess
+from flexotip.fem import contact, mechanics, postprocess
 from flexotip.fem.tip_problem import TipLoadSolution, TipProblemParameters
 from flexotip.geometry.mesh import StackMesh
 from flexotip.units import Scales
 
 log = logging.getLogger(__name__)
-
-
-@dataclasses.dataclass(frozen=True)
-class MechanicsProfilesResult:
-    """The sampled mechanics (SI): two tables and the summary keys.
-
-    Attributes:
-        axis: Columns of axis_profile.csv.
-        surface: Columns of surface_profile.csv.
-        summary: The mechanics keys of summary.json.
-    """
-
-    axis: dict[str, np.ndarray]
-    surface: dict[str, np.ndarray]
-    summary: dict
-
-    @property
-    def contact_radius_m(self) -> float:
-        """The contact radius, m: prescribed, or the solved contact's edge."""
-        return self.summary["contact_radius_m"]
-
-    def write(self, outdir: pathlib.Path, comm) -> None:
-        """axis_profile.csv and surface_profile.csv (collective)."""
-        io.write_csv(outdir / "axis_profile.csv", self.axis, comm)
-        io.write_csv(outdir / "surface_profile.csv", self.surface, comm)
 
 
 class MechanicsProfiles:
@@ -63,7 +37,7 @@ class MechanicsProfiles:
     def __init__(self, stack: StackMesh, tip: TipProblemParameters, scales: Scales):
         self.stack, self.tip, self.scales = stack, tip, scales
 
-    def compute(self, solution: TipLoadSolution) -> MechanicsProfilesResult:
+    def compute(self, solution: TipLoadSolution) -> ExportResult:
         """Profiles and summary keys of ``solution`` (collective)."""
         msh, uh, geometry = self.stack.msh, solution.uh, self.stack.geometry
         L, S = self.scales.length, self.scales.stress
@@ -101,7 +75,7 @@ class MechanicsProfiles:
             "max_shear_stress_Pa": shear_max * S, "max_shear_depth_m": shear_depth * L,
             "tip_shape": self.tip.shape, "tip_load": self.tip.load, "tip_radius_m": self.tip.tip_radius,
             "contact_modulus_Pa": self.tip.contact_modulus, **keys}
-        return MechanicsProfilesResult(axis, surface, summary)
+        return ExportResult({"axis_profile.csv": axis, "surface_profile.csv": surface}, summary)
 
     def _load_balance(self, solution: TipLoadSolution) -> tuple[float, float]:
         """∫p dA over the whole footprint (force scale) and its relative error against the force."""

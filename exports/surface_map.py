@@ -18,8 +18,9 @@ import pathlib
 import dolfinx.fem
 import numpy as np
 
+from flexotip.exports.result import ExportResult
 from flexotip.exports.sampling import PROFILE_EXTENT, PROFILE_SAMPLES, SURFACE_MAP_SAMPLES
-from flexotip.fem import io, postprocess
+from flexotip.fem import postprocess
 from flexotip.fem.postprocess import PointEvaluator
 from flexotip.fem.vacancy_problem import VacancySolution
 from flexotip.geometry.mesh import StackMesh
@@ -98,14 +99,12 @@ def unfold(values: np.ndarray) -> np.ndarray:
 
 
 @dataclasses.dataclass(frozen=True)
-class VacancyMapResult:
-    """The sampled vacancies (SI): the map, the depth profiles and the summary keys.
+class SurfaceMapGrid:
+    """The map s(x, y) on its grid, SI, with what its figure shows.
 
     Attributes:
-        x, y: Grid coordinates, m.
-        values: s on the grid (NaN off the meshed part).
-        profiles: Columns of axis_vacancies.csv.
-        summary: The vacancy keys of summary.json.
+        x, y: Grid coordinates, m (x along the first axis of ``values``).
+        values: s on the grid, NaN off the meshed part.
         contact_radius: m.
         sensing_depth: m.
         center: The tip axis (x0, y0), m.
@@ -114,25 +113,29 @@ class VacancyMapResult:
     x: np.ndarray
     y: np.ndarray
     values: np.ndarray
-    profiles: dict[str, np.ndarray]
-    summary: dict
     contact_radius: float
     sensing_depth: float
     center: tuple[float, float]
 
-    def write(self, outdir: pathlib.Path, comm) -> None:
-        """surface_map.csv, .npz and .png, and axis_vacancies.csv (collective)."""
-        gx, gy = np.meshgrid(self.x, self.y, indexing="ij")
-        meshed = np.isfinite(self.values)
-        io.write_csv(outdir / "surface_map.csv", {"x_m": gx[meshed], "y_m": gy[meshed],
-                                                  "s": self.values[meshed]}, comm)
+    def save(self, outdir: pathlib.Path) -> None:
+        """surface_map.npz and surface_map.png, unfolded across the symmetry planes (one rank)."""
         full = unfold(self.values)
+        np.savez(outdir / "surface_map.npz", x_m=self.x, y_m=self.y, s=full,
+                 contact_radius_m=self.contact_radius, sensing_depth_m=self.sensing_depth)
+        plot_surface_map(outdir / "surface_map.png", self.x, self.y, full, self.contact_radius, self.center)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class VacancyMapResult(ExportResult):
+    """The vacancy export: the tables (surface_map.csv, axis_vacancies.csv), the keys, the map."""
+
+    grid: SurfaceMapGrid
+
+    def write(self, outdir: pathlib.Path, comm) -> None:
+        """The tables, and the map's .npz and .png (collective)."""
+        super().write(outdir, comm)
         if comm.rank == 0:
-            np.savez(outdir / "surface_map.npz", x_m=self.x, y_m=self.y, s=full,
-                     contact_radius_m=self.contact_radius, sensing_depth_m=self.sensing_depth)
-            plot_surface_map(outdir / "surface_map.png", self.x, self.y, full, self.contact_radius,
-                             self.center)
-        io.write_csv(outdir / "axis_vacancies.csv", self.profiles, comm)
+            self.grid.save(outdir)
 
 
 class VacancyMap:
@@ -196,11 +199,14 @@ class VacancyMap:
         log.info("vacancies: c/c0 in [%.4g, %.4g], Δdec = %.4g, Δinc = %.4g at r = %.3g nm, total "
                  "change %.2e", c_min / c0, c_max / c0, summary["delta_dec"], summary["delta_inc"],
                  summary["enrichment_radius_m"] * 1e9, summary["vacancies_relative_change"])
-        table = {"depth_m": depth * L, "c_relative_axis": profiles["axis"],
-                 "c_relative_enrichment_peak": profiles["peak"]}
-        return VacancyMapResult(self.sampler.x * L, self.sampler.y * L, values, table,
-                                summary | vac.report.summary(), self.contact_radius * L,
-                                self.sensing_depth, (x0 * L, y0 * L))
+        gx, gy = np.meshgrid(self.sampler.x, self.sampler.y, indexing="ij")
+        meshed = np.isfinite(values)
+        tables = {"surface_map.csv": {"x_m": gx[meshed] * L, "y_m": gy[meshed] * L, "s": values[meshed]},
+                  "axis_vacancies.csv": {"depth_m": depth * L, "c_relative_axis": profiles["axis"],
+                                         "c_relative_enrichment_peak": profiles["peak"]}}
+        grid = SurfaceMapGrid(self.sampler.x * L, self.sampler.y * L, values, self.contact_radius * L,
+                              self.sensing_depth, (x0 * L, y0 * L))
+        return VacancyMapResult(tables=tables, summary=summary | vac.report.summary(), grid=grid)
 
 
 def plot_surface_map(path: pathlib.Path, x: np.ndarray, y: np.ndarray, values: np.ndarray,

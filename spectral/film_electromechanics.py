@@ -35,7 +35,7 @@ import dataclasses
 import numpy as np
 import scipy.linalg
 
-from flexotip.materials import CubicElasticity, ElectromechanicalMaterial
+from flexotip.materials import CubicElasticity, ElectromechanicalMaterial, cubic_tensor
 from flexotip.spectral.grid import FilmBox
 from flexotip.units import EPSILON_0, Scales
 
@@ -133,11 +133,10 @@ def energy_matrix(elasticity: CubicElasticity, material: ElectromechanicalMateri
     ``material`` None: the substrate (elastic energy only).
     """
     s = scales
-    C = _cubic(elasticity.c11, elasticity.c12, elasticity.c44) / s.stress
+    C = elasticity.tensor() / s.stress
     if material is not None:
-        F = _cubic(material.f11, material.f12, material.f44) / s.potential
-        G = _cubic(material.G11, material.G12, material.G44, pairs=False) * s.polarization**2 / (
-            s.length**2 * s.stress)
+        F = cubic_tensor(material.f11, material.f12, material.f44) / s.potential
+        G = material.gradient_tensor() * s.polarization**2 / (s.length**2 * s.stress)
         alpha1 = material.alpha1 * s.polarization**2 / s.stress
         permittivity = EPSILON_0 * material.eps_background / s.permittivity
 
@@ -163,16 +162,6 @@ def energy_matrix(elasticity: CubicElasticity, material: ElectromechanicalMateri
         for b in range(size):
             Q[a, b] = diagonal[a] * 2 if a == b else density(unit[a] + unit[b]) - diagonal[a] - diagonal[b]
     return Q
-
-
-def _cubic(t11: float, t12: float, t44: float, pairs: bool = True) -> np.ndarray:
-    d = np.eye(3)
-    t = t12 * np.einsum("ij,kl->ijkl", d, d) + t44 * np.einsum("ik,jl->ijkl", d, d)
-    if pairs:
-        t += t44 * np.einsum("il,jk->ijkl", d, d)
-    for a in range(3):
-        t[a, a, a, a] = t11
-    return t
 
 
 @dataclasses.dataclass(frozen=True)

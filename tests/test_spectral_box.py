@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from flexotip import config as config_module
+from flexotip.materials import cubic_tensor
 from flexotip.spectral import transport
 from flexotip.spectral.box_electromechanics import BoxElectromechanics
 from flexotip.spectral.series import SCALAR, VECTOR, Box, derivative, forward, inverse, tensor_parity
@@ -25,17 +26,6 @@ ELASTICITY = CONFIG.material.elastic_constants()
 MATERIAL = CONFIG.electromechanical_material()
 BOX = Box((10e-9, 12e-9, 8e-9), (8, 10, 6))
 """Unequal sides and unequal spacing."""
-
-
-def cubic(t11: float, t12: float, t44: float, shear_pairs: bool = True) -> np.ndarray:
-    """t_ijkl = t12·δij·δkl + t44·(δik·δjl [+ δil·δjk]) + (t11 − …)·δijkl with t_1111 = t11."""
-    d = np.eye(3)
-    t = t12 * np.einsum("ij,kl->ijkl", d, d) + t44 * np.einsum("ik,jl->ijkl", d, d)
-    if shear_pairs:
-        t += t44 * np.einsum("il,jk->ijkl", d, d)
-    for a in range(3):
-        t[a, a, a, a] = t11
-    return t
 
 
 def mode(k: np.ndarray, sines: set, point: np.ndarray, derivatives: tuple = ()) -> float:
@@ -84,9 +74,9 @@ def test_single_mode_satisfies_the_equations(m):
     u = amplitudes[:3, m[0], m[1], m[2]] * solver.scales.length
     P = amplitudes[3:6, m[0], m[1], m[2]] * solver.scales.polarization
     phi = amplitudes[6, m[0], m[1], m[2]] * solver.scales.potential
-    C = cubic(ELASTICITY.c11, ELASTICITY.c12, ELASTICITY.c44)
-    F = cubic(material.f11, material.f12, material.f44)
-    G = cubic(material.G11, material.G12, material.G44, shear_pairs=False)
+    C = ELASTICITY.tensor()
+    F = cubic_tensor(material.f11, material.f12, material.f44)
+    G = material.gradient_tensor()
     permittivity = EPSILON_0 * material.eps_background
     rng = np.random.default_rng(0)
     for point in rng.uniform(0, 1, (4, 3)) * np.array(BOX.lengths):
