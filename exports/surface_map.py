@@ -72,7 +72,7 @@ class SurfaceMap:
         """The map's characteristic values (``contact_radius`` in the mesh length unit).
 
         Returns:
-            delta_dec: min s inside the contact (r < a) (DESIGN.md §6);
+            delta_dec: min s inside the contact (r < a) (docs/outputs.md);
             delta_inc: max s outside it (r ≥ a), and enrichment_radius, where it sits;
             delta_axis: s on the tip axis;
             delta_contact_mean: the area mean of s over the contact disc (r < a);

@@ -5,7 +5,7 @@ polarisation P (C/m²), electric potential φ (V); z up, E = −∇φ. P lives i
 φ in the film (and air), u everywhere. The residuals and the Jacobian are derivatives of
 one energy, so the coupling blocks are adjoint by construction (and the tests check it).
 
-Energy per unit volume in the film (DESIGN.md §2, reference/parameters.md)::
+Energy per unit volume in the film (docs/model.md, "Free energy and equations")::
 
     f = α1·|P|² [+ α11·ΣPi⁴ + α12·Σ_{i<j}Pi²Pj²]                     (Landau)
       + ½G11·ΣPi,i² + G12·Σ_{i<j}Pi,i·Pj,j + ½G44·Σ_{i≠j}Pi,j²       (gradient)
@@ -19,63 +19,45 @@ uses the tensor-shear convention ε⁰_23 = Q44·P2·P3. The cubic flexocoupling
 f_ijkl = f12·δij·δkl + f44·(δik·δjl + δil·δjk) + (f11 − f12 − 2f44)·δijkl, indices (ij)
 strain, k polarisation, l gradient (f11 = f_1111, f12 = f_1122, f44 = f_1212).
 
-**Flexoelectric form and its boundary term.** The Lifshitz invariant
-(f/2)(P_k ∂_l ε_ij − ε_ij ∂_l P_k) of DESIGN.md and the form f·P_k·∂_l ε_ij used here have
-the same bulk Euler–Lagrange equations: δF/δP_k contains +f_ijkl·∂_l ε_ij (the flexo field
-E^fl_k = −f_ijkl·∂_l ε_ij) and the stress is σ = C:(ε − ε⁰) − f:∇P. They differ by the
-surface term ½∮ f·ε_ij·P_k·n_l. We keep f·P·∂ε, which leaves P with no surface source:
-its natural condition is the gradient one (G·∂P/∂n = 0), and without gradient energy P is
-the local ε0·χ·(E + E^fl) up to the surface, as in the bulk equations that phase-field
-codes solve. The Lifshitz form would put a surface dipole layer f·ε·n on P (a delta
-without gradient energy). Written with first derivatives only (Lagrange u and P), by one
-integration by parts over the film:
+**Flexoelectric form and its boundary term** (docs/model.md, "Flexoelectric form"). The
+Lifshitz invariant (f/2)(P_k ∂_l ε_ij − ε_ij ∂_l P_k) and the form f·P_k·∂_l ε_ij used
+by default have the same bulk Euler–Lagrange equations: δF/δP_k contains +f_ijkl·∂_l ε_ij
+(the flexo field E^fl_k = −f_ijkl·∂_l ε_ij) and the stress is σ = C:(ε − ε⁰) − f:∇P. They
+differ by the surface term ½∮ f·ε_ij·P_k·n_l. f·P·∂ε leaves P with no surface source: its
+natural condition is the gradient one (G·∂P/∂n = 0). Written with first derivatives only
+(Lagrange u and P), by one integration by parts over the film:
 
     ∫_film f_ijkl P_k ∂_l ε_ij dV = −∫_film A:∇P dV + ∮_∂film (A·n)·P dS,
     A_kl = f_ijkl·ε_ij,
 
 exact for smooth u. The surface integral runs over the film's physical surfaces: its top
 (exterior facets, or interior ones under an air layer) and the film/substrate interface
-(an interior facet, hence the ``shared_facet`` ghosting of the meshes). Its u-variation is
-the converse effect's surface part. It is left out on the symmetry planes and the lateral
-walls: they are mirror planes of the full problem, not surfaces. There the term vanishes
-for mirror-symmetric fields, but its u-variation (∝ ∂u_t/∂n·P_t on the plane) does not,
-and keeping it made the FEM solution in a box with mirror walls miss the mirror-symmetric
-one: 13 % in u and no convergence in P against the spectral reference, which converged
-(0.7 % → 0.2 % in P, 0.8 % → 0.2 % in u, P2 at h = 2.7 → 1.6 nm) once it was dropped
-(the issue-6 cross-check, ``flexotip crosscheck electromechanics``).
+(an interior facet, hence the ``shared_facet`` ghosting of the meshes). It is left out on
+the symmetry planes and the lateral walls: they are mirror planes of the full problem, not
+surfaces, and there its u-variation (∝ ∂u_t/∂n·P_t) would pull the solution off the
+mirror-symmetric one (found by ``flexotip crosscheck electromechanics``). On the film top
+the same u-variation involves the trace of ε(δu), which H¹ elements do not control, and
+the polarisation's surface layer √(G·ε0·κ_b) is thinner than the meshes: P at the surface
+is not mesh-converged (docs/model.md, "Gradient coefficient and mesh sensitivity").
 
-On the real surfaces the same u-variation involves the trace of ε(δu), which H¹ elements
-do not control, and the surface layer of P is thinner than any mesh here (√(G·ε0·κ_b) ≈
-0.07 nm): the polarisation at the film top, where P_axis_max sits, is not mesh-converged
-(0.034 / 0.026 / 0.019 C/m² for P1 at 0.5 nm, P1 at 0.25 nm and P2 at 0.5 nm on a 120 nm
-quarter box), while E_z below the tip is (−5.2 / −5.9 / −5.7 MV/m). The fully
-integrated-by-parts form −∫f·ε:∇P (no surface term, P with the natural condition
-G·∂P/∂n = A·n) is no better there (0.055 / 0.075 / 0.050 C/m² at the previous f).
+``flexo_form = "eps_grad_P"`` is −∫f_ijkl·ε_ij·∂_l P_k over the film with no surface term:
+the same bulk equations, P gets the flux condition G·∂P/∂n = A·n on every film surface and
+the traction the converse stress −f:∇P. It is well posed for H¹ fields, so a spectral film
+solver can match it exactly; the two differ by the surface energy ∮f·ε·P·n, which the
+literature leaves open, and under the tip the difference is large: choose knowingly.
 
-**The other form, ``flexo_form = "eps_grad_P"``.** −∫f_ijkl·ε_ij·∂_l P_k over the film, no
-surface term: the same bulk equations, P has the flux condition G·∂P/∂n = A·n on every
-film surface (a surface source of P where the strain is large), and the traction gets the
-converse stress −f:∇P. Unlike the default, it is well posed for H¹ fields (no trace of
-ε(δu) on the boundary), which a spectral film solver or any other reference can match
-exactly. The two differ by the surface energy ∮f·ε·P·n (the Lifshitz form of DESIGN.md
-sits halfway), which the literature leaves open, and under the tip the difference is large
-(README, "Flexoelectric form"): choose knowingly.
+**Polarisation element** (docs/model.md, "Solvers and the polarisation element"). P is
+continuous Lagrange of the displacement's degree k, by default, or that space enriched with
+interior bubbles of degree k + 3 (b_K·P_{k−1} per cell and component). Without them the
+pair (P, φ) of equal-order Lagrange is only weakly stable: the coupling ∫P·∇ψ only sees the
+projection of ∇φ_h onto continuous fields, so gradient modes orthogonal to that space feel
+κ_b instead of κ_b + χ, and φ oscillates where the field is not smooth. With the bubbles
+the space of P contains b_K·∇φ_h in every cell, what the inf-sup argument of the MINI
+element needs (sup_P ∫P·∇ψ/‖P‖ ≥ β‖∇ψ‖). Without gradient energy (G = 0), equal-order
+Lagrange is unstable.
 
-**Polarisation element.** P is continuous Lagrange of the displacement's degree k, by
-default, or that space enriched with interior bubbles of degree k + 3 (b_K·P_{k−1} per cell
-and component; ``[mesh] polarization_element = "bubble"``). Without them the pair (P, φ)
-of equal-order Lagrange is only weakly stable: the coupling ∫P·∇ψ only sees
-the projection of ∇φ_h onto continuous fields, so gradient modes orthogonal to that space
-feel κ_b instead of κ_b + χ (30 times softer), and φ oscillates wherever the field is not
-smooth (a biased disc's edge, the contact edge). With the bubbles the space of P contains
-b_K·∇φ_h in every cell, which is what the inf-sup argument of the MINI element needs
-(sup_P ∫P·∇ψ/‖P‖ ≥ β‖∇ψ‖), and the discrete susceptibility acts on every field mode.
-Measured (biased 4 nm disc, P1, contact cells 0.4 nm): φ on the axis within 10–12 % of
-the half-space solution with Lagrange P, 3.4 % with bubbles, but the bubbles multiply the
-P dofs by ~5 and the MUMPS solve time by ~20; a condensed or block-preconditioned solve
-is future work. Without gradient energy (G = 0), equal-order Lagrange is unstable.
-
-This module builds forms only; solving is :mod:`flexotip.fem.solvers`.
+This module builds forms only; the problem that solves them is
+:mod:`flexotip.fem.electromechanical_problem`.
 """
 
 from __future__ import annotations

@@ -97,10 +97,9 @@ ELECTROMECHANICS_BLOCK = {
 :class:`flexotip.fem.preconditioners.ElectromechanicalPreconditioner`: a block
 Gauss–Seidel sweep u → (P, φ), the (P, φ) pair by its Schur factorisation that eliminates
 P; one GAMG cycle for each of u (rigid-body near-nullspace), P and the potential's
-approximate Schur complement. Measured on the paper's sphere (3 Newton steps): the
-aggregation threshold 0.02 on the Schur complement (whose stencil is the distance-2 one
-of B·D⁻¹·Bᵀ) takes 92 iterations against 146 with 0.01 at 46 k displacement dofs; on P,
-117 against 235 with 0 at 150 k, the same as an exact (MUMPS) P block."""
+approximate Schur complement. The aggregation thresholds (0.02 on the Schur complement,
+whose stencil is the distance-2 one of B·D⁻¹·Bᵀ, and on P) are the measured best on the
+paper's sphere (docs/performance.md, "How the preconditioner was found")."""
 
 
 NERNST_PLANCK_PREFIX = "flexotip_np_"

@@ -11,7 +11,7 @@ resolution the contact edge needs, it costs far more than the FEM (benchmarks/RE
 spectral_film).
 
 Outputs are those of the FEM run where they exist: ``summary.json`` with the mechanics
-keys of DESIGN.md §6 (plus ``solver`` and ``spectral_modes``), ``axis_profile.csv`` and
+keys of docs/outputs.md (plus ``solver`` and ``spectral_modes``), ``axis_profile.csv`` and
 ``surface_profile.csv`` with the same columns, ``surface_displacement.npz`` (u on the
 top, on the grid) and ``config.toml``. The computation is NumPy on every rank (it is
 small); rank 0 writes.

@@ -6,7 +6,7 @@ axes x, y, z, with mirror walls on all six faces: u_n = 0 and zero tangential tr
 with P_n = 0). Each field is then one cosine/sine series (:mod:`flexotip.spectral.series`),
 and the linear part of the equations maps every mode onto itself.
 
-Equations (DESIGN.md §2, written here from them; z up, E = −∇φ):
+Equations (docs/model.md, written here from them; z up, E = −∇φ):
 
     ∂_j σ_ij = 0,  σ_ij = C_ijmn·(ε_mn − ε⁰_mn) − f_ijkl·∂_l P_k,
     2α1·P_k − G-term + f_ijkl·∂_l ε_ij + ∂_k φ [+ Landau and electrostriction terms] = 0,

@@ -2,7 +2,7 @@
 
 The film/substrate problem of :mod:`flexotip.spectral.film_electromechanics` (cosine/sine series
 in-plane, graded Gauss–Lobatto elements in z, the linear energy W = ½·gᵀ·Q·g) with the
-nonlinear energy density of DESIGN.md §2 added in the film:
+nonlinear energy density of docs/model.md added in the film:
 
     f_nl = ½(ε − ε⁰):C:(ε − ε⁰) − ½ε:C:ε  [= −ε:C:ε⁰ + ½ε⁰:C:ε⁰],   ε⁰ = Q:P⊗P
          + α11·ΣP_i⁴ + α12·Σ_{i<j}P_i²P_j²                           (landau = "full")

@@ -9,7 +9,7 @@ by Lagrange elements of high degree on Gauss–Lobatto nodes, graded towards the
 (where the polarisation has a surface layer of √(G·ε0·κ_b) ≈ 0.07 nm), with the exact
 integrals of the quadratic energy (Gauss–Legendre quadrature).
 
-The energy density is written here from DESIGN.md §2 as a quadratic form W = ½·gᵀ·Q·g of
+The energy density is written here from the energy of docs/model.md as a quadratic form W = ½·gᵀ·Q·g of
 the values and first derivatives g of (u, P, φ), with the flexoelectric energy in the
 form −f_ijkl·ε_ij·∂_l P_k (``flexo_form = "eps_grad_P"``, no surface term: well posed for
 first-derivative fields, so that the discretisation converges), linear paraelectric

@@ -1,6 +1,6 @@
 """Calibration of the flexocoupling scale to the paper's polarisation, with the sensitivity to f11, f12, f44.
 
-The f_ijkl of Das et al. (2017) are unknown (reference/parameters.md). DESIGN.md asks to
+The f_ijkl of Das et al. (2017) are unknown (docs/model.md, "Parameters and their sources"). We are asked to
 keep the literature's ratios f11 : f12 : f44 and to scale them so that the largest |P| on
 the tip axis is the published ≈ 0.04 C/m² at the paper's configuration (4 µN sphere,
 Hertz contact radius 8 nm, short circuit).
@@ -44,7 +44,7 @@ from flexotip.pipeline import run as pipeline
 
 REFERENCE_RATIOS = (0.1, -2.65, -1.22)
 """f11 : f12 : f44 (V) before scaling: f = −μ/(ε0·χ) of the STO coefficients μ11, μ12, μ44
-recalled from Zubko et al. (2007/2008), unverified (see the README)."""
+recalled from Zubko et al. (2007/2008), unverified (docs/model.md, "Flexoelectric coefficients")."""
 TARGET_P_AXIS = 0.04
 """Largest |P| on the tip axis in the paper's simulation, C/m²."""
 COMPONENTS = ("f11", "f12", "f44")

@@ -4,10 +4,10 @@ Every case is one problem solved by the finite-element model and by the spectral
 reference, which share only the material parameters; the relative L2 difference of each
 field on the common grid must be below 1e-2 at the default level and fall when both are
 refined. The cases run the coarse and the default level here (the fine one is in the
-README table, from ``flexotip crosscheck CASE``); the Hertz film also checks the issue's
+table in docs/validation.md, from ``flexotip crosscheck CASE``); the Hertz film also checks the issue's
 criterion on the surface displacement (2 % pointwise over r ≤ 4a). The
 ``film-electromechanics`` case uses a gradient coefficient whose polarisation surface layer
-the FEM resolves (``crosscheck_film.FILM_GRADIENT``); with the default one it does not (README,
+the FEM resolves (``crosscheck_film.FILM_GRADIENT``); with the default one it does not (docs/validation.md,
 "What the cross-check found").
 """
 

@@ -1,6 +1,6 @@
 """ElectromechanicalMaterial (u, P, φ): analytic slabs, adjoint couplings, a biased disc, the tip pattern.
 
-Checks against solutions the solver did not produce (reference/checks.md):
+Checks against solutions the solver did not produce (docs/validation.md, "Closed-form solutions"):
 
 * a slab with a prescribed uniform strain gradient, linear paraelectric, no gradient
   energy: short circuit P_z = −ε0·χ·f11·g with E = 0, open circuit

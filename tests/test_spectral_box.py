@@ -1,6 +1,6 @@
 """Spectral reference in the mirror-walled box: series, (u, P, φ) per mode, TDGL and Nernst–Planck.
 
-The single-mode checks evaluate the strong-form equations of DESIGN.md §2 with the exact
+The single-mode checks evaluate the strong-form equations of docs/model.md with the exact
 derivatives of sines and cosines and tensors built here, not by the solver: the residuals
 must vanish to round-off.
 """

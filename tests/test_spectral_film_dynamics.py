@@ -5,7 +5,7 @@
 (b) With electrostriction: the TDGL's steady state is the Picard steady state, also with a
 stabilisation term (which must not move the fixed point).
 (c) The explicit nonlinear forces are the gradient of the nonlinear energy, which the test
-writes itself from DESIGN.md §2 (explicit cos/sin sums on the grid, the z basis at the
+writes itself from the energy of docs/model.md (explicit cos/sin sums on the grid, the z basis at the
 Gauss points) and differentiates by a five-point stencil, exact for a quartic.
 Small problems: 8 × 8 modes, a coarse 100 nm stack.
 """
@@ -105,7 +105,7 @@ def test_factorising_on_the_fly_is_the_cached_solve():
 
 
 def nonlinear_energy(solver: FilmDynamics, amplitudes: np.ndarray) -> float:
-    """Σ over the in-plane grid and the film's Gauss points of f_nl (scaled), written from DESIGN.md §2."""
+    """Σ over the in-plane grid and the film's Gauss points of f_nl (scaled), written from docs/model.md."""
     film, s = solver.film, solver.film.scales
     m = film.material
     nx, ny = solver.shape

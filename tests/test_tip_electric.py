@@ -5,8 +5,8 @@ Das et al. (Nat. Commun. 8, 615 (2017), Fig. 3): under a spherical tip pressed w
 contact edge, and E_x vanishes on the axis with inward-pointing extrema near the contact
 edge; a flat (blunt) tip of radius 15 nm at the same force weakens the downward field
 under the tip much more than the field around its edge. The sign pattern depends on the
-signs and balance of f11, f12, f44 (reference/parameters.md); these tests run the default
-coefficients and assert the pattern, not the paper's magnitudes.
+signs and balance of f11, f12, f44 (docs/model.md, "Parameters and their sources"); these
+tests run the default coefficients and assert the pattern, not the paper's magnitudes.
 
 The TDGL test relaxes the same sphere case in time and checks that its long-time limit
 is the steady solve.
@@ -130,7 +130,7 @@ def test_the_other_flexo_form_keeps_the_pattern_and_weakens_the_field_below(sphe
     """flexo_form = "eps_grad_P" (−∫f·ε·∂P, no surface term): the same sign pattern, E_z below weaker.
 
     The two forms differ by the surface energy ∮f·ε·P·n on the film top only; under the tip
-    that moves E_z below the tip by a factor of 3–5 (README, "Flexoelectric form").
+    that moves E_z below the tip by a factor of 3–5 (docs/model.md, "Flexoelectric form").
     """
     summary, _ = sphere
     comm = MPI.COMM_WORLD

@@ -6,7 +6,7 @@ depletes less under the tip. In this model (short-circuit top, blocking film) th
 forms within a second and holds to ~10² s with P1 and P2 alike. The steady state (~10⁴ s)
 keeps an enriched ring outside the contact, but inside it depends on a ~0.5 nm surface layer
 of the field that these meshes barely resolve (P1 at 0.5 nm enriches the sensing layer
-under the tip, finer P1 and P2 deplete it; see the README).
+under the tip, finer P1 and P2 deplete it; docs/model.md, "The surface map").
 The pattern tests therefore run the transient to t = 10 s, a time of the order of a KPFM
 scan after the pressing.
 """
@@ -134,8 +134,8 @@ def test_fixed_surface_holds_c0_on_the_top(tmp_path_factory):
 def test_air_gap_surface_map(sphere_steady, tmp_path_factory):
     """The steady surface map under a 1 nm grounded air gap against the short-circuited top.
 
-    DESIGN.md asks how the map depends on the surface condition; this reports it (the
-    numbers are in the README). With the air gap the film top off the contact floats to
+    How the map depends on the surface condition: this reports it (the numbers are in
+    docs/model.md). With the air gap the film top off the contact floats to
     tens of mV, and the steady Boltzmann state follows exp(−φ/V_T) there too.
     """
     short, _ = sphere_steady

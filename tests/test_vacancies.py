@@ -1,7 +1,7 @@
 """Oxygen-vacancy transport (log-density Nernst–Planck) against analytic and manufactured solutions.
 
 * 1D Boltzmann: a slab with a fixed potential drop and blocking ends relaxes to
-  c ∝ exp(−φ/V_T) with the total conserved (reference/checks.md).
+  c ∝ exp(−φ/V_T) with the total conserved (docs/validation.md, "Closed-form solutions").
 * A Gaussian spreads as σ² = σ0² + 2·D·t with its peak falling as (σ0/σ)³ (no field).
 * Manufactured solutions with strong drift: the spatial rates of P1 and P2 (a density linear in
   time, which backward Euler integrates exactly) and the first-order rate in time.

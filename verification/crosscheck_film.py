@@ -153,7 +153,7 @@ surface layer of thickness √(G·ε0·κ_b): 0.07 nm with the default G = 5e-11
 spectral solver resolves and no FEM mesh here does (the FEM then misses the spectral P on
 the axis by 37 / 7.4 / 3.2 % at the three levels, measured), 0.42 nm with this G, which
 both resolve. The case checks that both solve the same equations; the default G's
-resolution limit is reported in the README."""
+resolution limit is in docs/validation.md, "FEM ↔ spectral cross-check"."""
 
 
 def run_film_electromechanics(comm: MPI.Comm, level: Level) -> dict:
