@@ -2,13 +2,16 @@
 
 This is the only module of :mod:`flexotip.geometry` that imports DOLFINx. gmsh runs on
 rank 0 only; the mesh, its cell/facet/ridge tags and the physical-group names reach
-every rank through :func:`dolfinx.io.gmsh.model_to_mesh`.
+every rank through :func:`dolfinx.io.gmsh.model_to_mesh`. With a cache folder
+(:mod:`flexotip.geometry.cache`) rank 0 reads a mesh generated before for the same
+geometry instead of meshing again.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+import pathlib
 import time
 
 from mpi4py import MPI
@@ -17,6 +20,7 @@ import dolfinx.io.gmsh
 import dolfinx.mesh
 import numpy as np
 
+from flexotip.geometry import cache as mesh_cache
 from flexotip.geometry import names
 from flexotip.geometry.stack import StackGeometry, add_film_stack, mesh_size
 
@@ -34,7 +38,8 @@ class MeshReport:
         h_max: Longest cell edge.
         min_quality: Worst cell quality (gmsh's minimum scaled Jacobian, SICN: 1 for a
             regular tetrahedron, <= 0 for an inverted one).
-        time_s: Wall time of geometry + meshing, s.
+        time_s: Wall time of geometry + meshing (or of reading the cached mesh), s.
+        from_cache: Whether the mesh was read from the cache instead of generated.
     """
 
     n_cells: int
@@ -43,6 +48,7 @@ class MeshReport:
     h_max: float
     min_quality: float
     time_s: float
+    from_cache: bool = False
 
 
 @dataclasses.dataclass
@@ -117,13 +123,38 @@ def _generate(model, geometry: StackGeometry) -> MeshReport:
     )
 
 
-def build_mesh(comm: MPI.Comm, geometry: StackGeometry, msh_file: str | None = None) -> StackMesh:
+def _model_on_rank_zero(geometry: StackGeometry, cache: pathlib.Path | None) -> MeshReport:
+    """Generate the stack's mesh in the current gmsh model, or read it from the cache (rank 0)."""
+    import gmsh
+
+    entry = mesh_cache.CacheEntry(cache, mesh_cache.key(geometry)) if cache is not None else None
+    if entry is not None and entry.exists():
+        start = time.perf_counter()
+        gmsh.open(str(entry.msh))
+        stored = entry.read_report() | {"time_s": time.perf_counter() - start, "from_cache": True}
+        log.info("gmsh: mesh read from the cache, %s", entry.msh)
+        return MeshReport(**stored)
+    model = gmsh.model()
+    model.add("flexotip_stack")
+    report = _generate(model, geometry)
+    if entry is not None:
+        try:
+            entry.store(dataclasses.asdict(report), geometry)
+        except OSError as error:  # a read-only or full disk costs the cache, not the run
+            log.warning("mesh cache not written (%s): %s", entry.directory, error)
+    return report
+
+
+def build_mesh(comm: MPI.Comm, geometry: StackGeometry, msh_file: str | None = None,
+               cache: pathlib.Path | None = None) -> StackMesh:
     """Build the stack in gmsh on rank 0, mesh it, and distribute it over ``comm``.
 
     Args:
         comm: Communicator over which the mesh is distributed.
         geometry: Dimensions and refinement, model length unit.
         msh_file: Optional path; if given, rank 0 also writes the gmsh mesh there.
+        cache: Folder of the mesh cache (:mod:`flexotip.geometry.cache`), or None to always
+            mesh.
 
     Returns:
         The distributed mesh with its tags and report.
@@ -131,14 +162,11 @@ def build_mesh(comm: MPI.Comm, geometry: StackGeometry, msh_file: str | None = N
     import gmsh
 
     report = None
-    model = None
     if comm.rank == 0:
         gmsh.initialize(interruptible=False)
         gmsh.option.setNumber("General.Terminal", 0)
-        model = gmsh.model()
-        model.add("flexotip_stack")
         try:
-            report = _generate(model, geometry)
+            report = _model_on_rank_zero(geometry, cache)
             if msh_file is not None:
                 gmsh.write(str(msh_file))
         except Exception as error:
@@ -152,6 +180,7 @@ def build_mesh(comm: MPI.Comm, geometry: StackGeometry, msh_file: str | None = N
         # Interior-facet integrals (the film/substrate interface) need the cells on both
         # sides of every facet: ghost the cells that share a facet with owned ones.
         partitioner = dolfinx.mesh.create_cell_partitioner(dolfinx.mesh.GhostMode.shared_facet, 2)
+        model = gmsh.model if comm.rank == 0 else None
         data = dolfinx.io.gmsh.model_to_mesh(model, comm, 0, gdim=3, partitioner=partitioner)
     finally:
         if comm.rank == 0:
@@ -160,8 +189,8 @@ def build_mesh(comm: MPI.Comm, geometry: StackGeometry, msh_file: str | None = N
     msh = data.mesh
     msh.topology.create_connectivity(2, 3)
     log.info(
-        "mesh: %d cells, %d vertices, edge %.3g–%.3g, worst quality (SICN) %.3f, %.1f s",
+        "mesh: %d cells, %d vertices, edge %.3g–%.3g, worst quality (SICN) %.3f, %.1f s%s",
         report.n_cells, report.n_vertices, report.h_min, report.h_max,
-        report.min_quality, report.time_s,
+        report.min_quality, report.time_s, " (cached)" if report.from_cache else "",
     )
     return StackMesh(msh, data.cell_tags, data.facet_tags, data.ridge_tags, groups, report, geometry)

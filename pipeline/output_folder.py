@@ -45,6 +45,7 @@ def mesh_summary(stack: StackMesh, scales: Scales) -> dict:
         "h_min_m": report.h_min * scales.length,
         "h_max_m": report.h_max * scales.length,
         "mesh_min_quality": report.min_quality,
+        "mesh_from_cache": report.from_cache,
         "time_mesh_s": report.time_s,
     }
 

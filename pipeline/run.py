@@ -27,6 +27,7 @@ from flexotip.fem.contact import ApproachNotFoundError, contact_edge, surface_pr
 from flexotip.fem.electromechanical_problem import applied_potential, solve_electromechanics
 from flexotip.fem.tip_problem import TipLoadSolution, TipProblemParameters, solve_contact, solve_prescribed
 from flexotip.fem.vacancy_problem import solve_with_vacancies
+from flexotip.geometry import cache as mesh_cache
 from flexotip.geometry.mesh import StackMesh, build_mesh
 from flexotip.pipeline import output_folder, parameters
 from flexotip.units import Scales
@@ -92,7 +93,7 @@ def mesh(comm: MPI.Comm, config: Config, outdir: pathlib.Path, scales: Scales,
              config.film.symmetry, config.film.half_width * 1e9,
              (contact_radius or config.contact_radius) * 1e9, config.mesh.contact_size * 1e9)
     geometry = parameters.stack_geometry(config, scales, contact_radius)
-    stack = build_mesh(comm, geometry, msh_file=outdir / "mesh.msh")
+    stack = build_mesh(comm, geometry, msh_file=outdir / "mesh.msh", cache=mesh_cache.default_directory())
     io.write_mesh_tags(outdir / "mesh.xdmf", stack, scales.length)
     return stack
 

@@ -5,7 +5,9 @@
 A folder is what ``flexotip run CONFIG --out DIR`` writes; both folders may also hold
 sub-folders of runs with the same names (e.g. one per example), which are compared pair
 by pair. Every summary.json value is compared: numbers (and lists of numbers) by the
-relative difference |a − b| / max(|a|, |b|), strings, booleans and nulls exactly. Wall
+relative difference |a − b| / max(|a|, |b|), strings, booleans and nulls exactly; a key of
+RUN_A missing in RUN_B is a difference, a key new in RUN_B is listed (keys are added,
+never renamed). Wall
 times (keys ``time_*``) and the software versions are listed but not compared. The CSV
 tables are compared column by column in the same way, against ``--csv-rtol`` (they hold
 nine significant digits). Exit status 0 when everything agrees, 1 otherwise; the report
@@ -49,14 +51,14 @@ def compare_values(a, b) -> float:
     return 0.0 if a == b else math.inf
 
 
-def compare_summaries(a: dict, b: dict) -> tuple[dict[str, float], list[str]]:
-    """Relative differences per compared key, and the keys present in one summary only."""
+def compare_summaries(a: dict, b: dict) -> tuple[dict[str, float], list[str], list[str]]:
+    """Relative differences per compared key; the keys of A missing in B, and B's new keys."""
     differences = {}
     for key in sorted(set(a) & set(b)):
         if key.startswith("time_") or key in NOT_COMPARED:
             continue
         differences[key] = compare_values(a[key], b[key])
-    return differences, sorted(set(a) ^ set(b))
+    return differences, sorted(set(a) - set(b)), sorted(set(b) - set(a))
 
 
 def read_csv(path: pathlib.Path) -> dict[str, list[float]]:
@@ -93,7 +95,7 @@ def compare_runs(a: pathlib.Path, b: pathlib.Path, rtol: float, csv_rtol: float)
     ok = True
     summary_a = json.loads((a / "summary.json").read_text())
     summary_b = json.loads((b / "summary.json").read_text())
-    differences, only_one = compare_summaries(summary_a, summary_b)
+    differences, missing, added = compare_summaries(summary_a, summary_b)
     worst_key = max(differences, key=differences.get, default=None)
     worst = differences.get(worst_key, 0.0)
     print(f"{a.name}: {len(differences)} summary values compared, largest relative difference "
@@ -102,9 +104,11 @@ def compare_runs(a: pathlib.Path, b: pathlib.Path, rtol: float, csv_rtol: float)
         if difference > rtol:
             ok = False
             print(f"  DIFFERENT {key}: {summary_a[key]!r} vs {summary_b[key]!r} ({difference:.2e})")
-    if only_one:
+    if missing:
         ok = False
-        print(f"  keys in one summary only: {', '.join(only_one)}")
+        print(f"  MISSING keys (in {a.name} of the first folder only): {', '.join(missing)}")
+    if added:  # keys are added, never renamed: a new key is not a difference
+        print(f"  new keys: {', '.join(added)}")
     files_a, files_b = _files(a), _files(b)
     if files_a != files_b:
         ok = False

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import dolfinx.fem
+import numpy as np
 import pytest
 import ufl
 
@@ -72,3 +73,24 @@ def test_size_field_is_finest_at_the_edge():
     sizes = [mesh_size(g, 5.0 + d, 0.0, -d) for d in (0.0, 1.0, 4.0, 16.0, 100.0)]
     assert sizes == sorted(sizes)
     assert sizes[-1] == pytest.approx(10.0)
+
+
+def test_cached_mesh_is_the_generated_one(comm, outdir):
+    """The second build reads the cache: the same coordinates, cells and tags on every rank."""
+    g = geometry("quarter", air=2.0)
+    cache = outdir / "cache"
+    generated = build_mesh(comm, g, cache=cache)
+    cached = build_mesh(comm, g, cache=cache)
+    assert not generated.report.from_cache and cached.report.from_cache
+    assert cached.report.n_cells == generated.report.n_cells
+    assert cached.groups == generated.groups
+    for a, b in ((generated.msh.geometry.x, cached.msh.geometry.x),
+                 (generated.msh.geometry.dofmaps[0], cached.msh.geometry.dofmaps[0]),
+                 (generated.cell_tags.values, cached.cell_tags.values),
+                 (generated.facet_tags.indices, cached.facet_tags.indices),
+                 (generated.facet_tags.values, cached.facet_tags.values)):
+        assert np.array_equal(a, b)
+    other = build_mesh(comm, geometry("quarter", air=2.5), cache=cache)  # another key: meshed anew
+    assert not other.report.from_cache
+    if comm.rank == 0:
+        assert len(list(cache.glob("*.msh"))) == 2 and not list(cache.glob("*.tmp*"))
