@@ -1,8 +1,18 @@
-"""How far apart two samplings of one field are: the metric of the FEM ↔ spectral cross-check."""
+"""The terms of the FEM ↔ spectral cross-check: a resolution level, and how far apart two samplings are."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
+
+
+@dataclasses.dataclass(frozen=True)
+class Level:
+    """One resolution of a case: spectral modes per axis and the FEM's mesh parameters."""
+
+    spectral: int
+    fem: tuple
 
 
 def relative_differences(fem: np.ndarray, spectral: np.ndarray) -> dict:

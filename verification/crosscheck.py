@@ -60,7 +60,7 @@ from flexotip.spectral.box_electromechanics import BoxElectromechanics
 from flexotip.spectral.series import Box
 from flexotip.verification import box_fem, box_fem_vacancies
 from flexotip.verification.box_fem import GaussianBump
-from flexotip.verification.comparison import relative_differences
+from flexotip.verification.comparison import Level, relative_differences
 from flexotip.verification.crosscheck_film import run_film_electromechanics, run_gaussian_film, run_hertz_film
 
 log = logging.getLogger(__name__)
@@ -68,14 +68,6 @@ log = logging.getLogger(__name__)
 TOLERANCE = 1e-2
 """Largest relative L2 difference of any field at the default level."""
 DEFAULT_LEVEL = 1
-
-
-@dataclasses.dataclass(frozen=True)
-class Level:
-    """One resolution of a case: spectral modes per axis and the FEM's mesh parameters."""
-
-    spectral: int
-    fem: tuple
 
 
 @dataclasses.dataclass(frozen=True)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from typing import TYPE_CHECKING
 
 from mpi4py import MPI
 
@@ -20,10 +19,7 @@ from flexotip import config as config_module
 from flexotip.fem.loads import GAUSSIAN_WIDTH
 from flexotip.spectral import elasticity as spectral_elasticity
 from flexotip.spectral import grid as film_grid
-from flexotip.verification.comparison import relative_differences
-
-if TYPE_CHECKING:
-    from flexotip.verification.crosscheck import Level
+from flexotip.verification.comparison import Level, relative_differences
 
 FILM_HALF_WIDTH = 100e-9
 FILM_DEPTH = 100e-9
