@@ -9,8 +9,11 @@ relative difference |a − b| / max(|a|, |b|), strings, booleans and nulls exact
 RUN_A missing in RUN_B is a difference, a key new in RUN_B is listed (keys are added,
 never renamed). Wall
 times (keys ``time_*``) and the software versions are listed but not compared. The CSV
-tables are compared column by column in the same way, against ``--csv-rtol`` (they hold
-nine significant digits). Exit status 0 when everything agrees, 1 otherwise; the report
+tables are compared column by column, each difference relative to the largest magnitude of
+its column (so a profile that crosses zero is compared at its own scale): they agree when
+|a − b| ≤ csv_rtol·max|column| + csv_atol (nine significant digits are written; the
+absolute part, 1e-14 by default, lets round-off columns such as a conservation error of
+1e-15 differ by round-off). Exit status 0 when everything agrees, 1 otherwise; the report
 names the largest difference of each run and where it is.
 """
 
@@ -69,20 +72,26 @@ def read_csv(path: pathlib.Path) -> dict[str, list[float]]:
     return {name: [float(row[i]) for row in data] for i, name in enumerate(header)}
 
 
-def compare_tables(a: pathlib.Path, b: pathlib.Path) -> tuple[float, str]:
-    """The largest relative difference of two CSV tables and the column where it is."""
+def compare_tables(a: pathlib.Path, b: pathlib.Path, rtol: float = 1e-8,
+                   atol: float = 1e-14) -> tuple[float, str, bool]:
+    """The largest column-scaled difference of two CSV tables, its column, and whether they agree."""
     table_a, table_b = read_csv(a), read_csv(b)
     if list(table_a) != list(table_b):
-        return math.inf, "(columns differ)"
-    worst, where = 0.0, ""
+        return math.inf, "(columns differ)", False
+    worst, where, agree = 0.0, "", True
     for name in table_a:
         if len(table_a[name]) != len(table_b[name]):
-            return math.inf, f"{name} (lengths differ)"
+            return math.inf, f"{name} (lengths differ)", False
+        scale = max((abs(v) for v in table_a[name] + table_b[name] if math.isfinite(v)), default=0.0)
         for x, y in zip(table_a[name], table_b[name], strict=True):
-            difference = relative_difference(x, y)
+            if math.isnan(x) and math.isnan(y):
+                continue
+            gap = abs(x - y) if math.isfinite(x - y) else math.inf
+            agree = agree and gap <= rtol * scale + atol
+            difference = gap / scale if scale > 0 else gap
             if difference > worst:
                 worst, where = difference, name
-    return worst, where
+    return worst, where, agree
 
 
 def _files(folder: pathlib.Path) -> set[str]:
@@ -90,7 +99,8 @@ def _files(folder: pathlib.Path) -> set[str]:
     return {p.name for p in folder.iterdir() if p.is_file() or p.suffix == ".bp"}
 
 
-def compare_runs(a: pathlib.Path, b: pathlib.Path, rtol: float, csv_rtol: float) -> bool:
+def compare_runs(a: pathlib.Path, b: pathlib.Path, rtol: float, csv_rtol: float,
+                 csv_atol: float = 1e-14) -> bool:
     """Print the comparison of two run folders; return whether they agree."""
     ok = True
     summary_a = json.loads((a / "summary.json").read_text())
@@ -117,10 +127,10 @@ def compare_runs(a: pathlib.Path, b: pathlib.Path, rtol: float, csv_rtol: float)
         print(f"  same {len(files_a)} files")
     for name in sorted(files_a & files_b):
         if name.endswith(".csv"):
-            difference, column = compare_tables(a / name, b / name)
-            flag = "" if difference <= csv_rtol else "  DIFFERENT"
-            ok = ok and difference <= csv_rtol
-            print(f"  {name}: largest relative difference {difference:.2e}"
+            difference, column, agree = compare_tables(a / name, b / name, csv_rtol, csv_atol)
+            flag = "" if agree else "  DIFFERENT"
+            ok = ok and agree
+            print(f"  {name}: largest column-scaled difference {difference:.2e}"
                   + (f" ({column})" if difference > 0 else "") + flag)
     times = [f"{key} {summary_a[key]:.3g} → {summary_b[key]:.3g}" for key in ("time_total_s",)
              if _is_number(summary_a.get(key)) and _is_number(summary_b.get(key))]
@@ -135,7 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("run_a", type=pathlib.Path)
     parser.add_argument("run_b", type=pathlib.Path)
     parser.add_argument("--rtol", type=float, default=1e-10, help="summary.json relative tolerance")
-    parser.add_argument("--csv-rtol", type=float, default=1e-8, help="CSV relative tolerance")
+    parser.add_argument("--csv-rtol", type=float, default=1e-8, help="CSV tolerance, relative to each column")
+    parser.add_argument("--csv-atol", type=float, default=1e-14, help="CSV absolute tolerance")
     args = parser.parse_args(argv)
     pairs = [(args.run_a, args.run_b)]
     if not (args.run_a / "summary.json").is_file():
@@ -145,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"no runs to compare (runs of {args.run_a} missing in {args.run_b}: {missing})")
             return 1
         pairs = [(args.run_a / n, args.run_b / n) for n in names]
-    agree = [compare_runs(a, b, args.rtol, args.csv_rtol) for a, b in pairs]
+    agree = [compare_runs(a, b, args.rtol, args.csv_rtol, args.csv_atol) for a, b in pairs]
     print(f"{sum(agree)} of {len(agree)} runs agree (summary rtol {args.rtol:g}, CSV rtol {args.csv_rtol:g})")
     return 0 if all(agree) else 1
 
