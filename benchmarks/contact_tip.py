@@ -5,7 +5,8 @@ contact band meshed in both cases. Records Newton and linear iterations, wall ti
 their ratio; writes ``benchmarks/results/contact_tip.json`` and the table in
 ``benchmarks/README.md``. Goal: a contact solve costs ≤ 5× one linear elastic solve.
 
-Run: ``mpiexec -n 2 python benchmarks/contact_tip.py``.
+Run: ``mpiexec -n 2 python benchmarks/contact_tip.py``; ``--smoke [--out DIR]``: P1 on a
+coarse mesh, the JSON to DIR, README untouched.
 """
 
 from __future__ import annotations
@@ -16,42 +17,47 @@ import time
 
 from mpi4py import MPI
 
+import flexotip  # noqa: F401  (loads MPI first for the pip wheel)
 from flexotip import config as config_module
-from flexotip.fem import coupled
+from flexotip.fem.tip_problem import solve_contact, solve_prescribed
 from flexotip.geometry.mesh import build_mesh
-from flexotip.studies import single
+from flexotip.pipeline import parameters
 from flexotip.units import Scales
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 import report
 
 CASES = [{"degree": 1, "contact_size": 0.5e-9}, {"degree": 2, "contact_size": 0.5e-9}]
+SMOKE_CASES = [{"degree": 1, "contact_size": 1.0e-9, "growth": 0.3}]
+"""P1 on a coarse mesh: seconds."""
 
 
 def run_case(comm: MPI.Comm, mesh: dict) -> dict:
     """Prescribed and solved contact on one mesh; return the measurements."""
     config = config_module.from_dict({"tip": {"load": "contact"}, "mesh": mesh}, source="benchmark")
     scales = Scales()
-    stack = build_mesh(comm, single.stack_geometry(config, scales))
+    tip = parameters.tip_problem(config)
+    stack = build_mesh(comm, parameters.stack_geometry(config, scales))
     comm.Barrier()
     start = time.perf_counter()
-    prescribed = coupled.solve_prescribed(stack, config, scales, config.contact_radius / scales.length)
+    prescribed = solve_prescribed(stack, tip, scales, config.contact_radius / scales.length)
     comm.Barrier()
     time_prescribed = time.perf_counter() - start
     start = time.perf_counter()
-    contact = coupled.solve_contact(stack, config, scales)
+    contact = solve_contact(stack, tip, scales)
     comm.Barrier()
     time_contact = time.perf_counter() - start
-    stats = contact.stats
+    report = contact.report
     return {
         "degree": mesh["degree"], "contact_size_m": mesh["contact_size"],
-        "n_cells": stack.report.n_cells, "n_dofs": stats["n_dofs"],
+        "n_cells": stack.report.n_cells, "n_dofs": report.n_dofs,
         "time_prescribed_s": time_prescribed,
-        "ksp_iterations_prescribed": prescribed.stats["ksp_iterations"],
-        "time_contact_s": time_contact, "contact_solves": stats["contact_solves"],
-        "newton_iterations": stats["newton_iterations"], "linear_iterations": stats["linear_iterations"],
+        "ksp_iterations_prescribed": prescribed.report.ksp_iterations,
+        "time_contact_s": time_contact, "contact_solves": report.contact_solves,
+        "newton_iterations": report.newton_iterations, "linear_iterations": report.linear_iterations,
         "time_ratio": time_contact / time_prescribed,
         "approach_m": contact.approach * scales.length,
+        "force_balance_error": report.force_balance_error,
     }
 
 
@@ -69,11 +75,13 @@ def markdown_table(results: list[dict]) -> str:
 
 
 def main() -> None:
-    """Run the cases, write JSON and the README table (rank 0)."""
+    """Run the cases (or the smoke case), write JSON and the README table (rank 0)."""
+    args = report.arguments(__doc__)
     comm = MPI.COMM_WORLD
-    results = [run_case(comm, case) for case in CASES]
+    results = [run_case(comm, case) for case in (SMOKE_CASES if args.smoke else CASES)]
     if comm.rank == 0:
-        report.write("contact_tip", comm.size, "cases", results, markdown_table(results))
+        report.write("contact_tip", comm.size, "cases", results, markdown_table(results),
+                     smoke_dir=args.out, smoke=args.smoke)
 
 
 if __name__ == "__main__":

@@ -11,23 +11,25 @@ change under refinement is the mesh sensitivity of the calibrated P_axis_max). W
 Goal (issue 4): the coupled solve costs ≤ 4× the elastic solve, with iteration counts
 nearly flat under refinement.
 
-Run: ``mpiexec -n 2 python benchmarks/electromechanics.py``.
+Run: ``mpiexec -n 2 python benchmarks/electromechanics.py``; ``--smoke [--out DIR]``: both
+solvers on one coarse level, the JSON to DIR, README untouched.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import pathlib
 import sys
-import tempfile
 import time
 
 from mpi4py import MPI
 
+import flexotip  # noqa: F401  (loads MPI first for the pip wheel)
 from flexotip import config as config_module
-from flexotip.fem import coupled
+from flexotip.exports.electric import ElectricCuts, ElectricFields
+from flexotip.fem.electromechanical_problem import solve_electromechanics
+from flexotip.fem.tip_problem import solve_prescribed
 from flexotip.geometry.mesh import build_mesh
-from flexotip.studies import single
+from flexotip.pipeline import parameters
 from flexotip.units import Scales
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
@@ -37,6 +39,8 @@ from elastic_tip import peak_memory_mb, reset_peak_memory
 LEVELS = ((0.7e-9, 0.3), (0.5e-9, 0.15), (0.35e-9, 0.075), (0.25e-9, 0.05))
 """(contact-edge cell size m, growth per unit distance): each level refines the edge and
 the whole neighbourhood of the tip."""
+SMOKE_LEVELS = ((1.0e-9, 0.4),)
+"""One level coarser than the first: seconds per solver."""
 SOLVERS = ("direct", "block")
 
 
@@ -49,14 +53,16 @@ def run_case(comm: MPI.Comm, contact_size: float, growth: float, solver: str) ->
     }, source="benchmark")
     scales = Scales()
     reset_peak_memory()
-    stack = build_mesh(comm, single.stack_geometry(config, scales))
+    stack = build_mesh(comm, parameters.stack_geometry(config, scales))
+    em_params = parameters.electromechanical_problem(config)
     comm.Barrier()
     start = time.perf_counter()
-    tip = coupled.solve_prescribed(stack, config, scales)
+    tip = solve_prescribed(stack, parameters.tip_problem(config), scales)
     comm.Barrier()
     time_elastic = time.perf_counter() - start
+    radius = stack.geometry.contact_radius
     start = time.perf_counter()
-    em = coupled.solve_electromechanics(stack, config, scales, tip, stack.geometry.contact_radius)
+    em = solve_electromechanics(stack, em_params, scales, tip, radius)
     comm.Barrier()
     time_em = time.perf_counter() - start
     problem = em.solver.problem
@@ -64,22 +70,18 @@ def run_case(comm: MPI.Comm, contact_size: float, growth: float, solver: str) ->
     problem.solver.computeJacobian(problem.x, problem.A)
     comm.Barrier()
     time_jacobian = time.perf_counter() - start
-    outdir = pathlib.Path(tempfile.gettempdir()) / f"flexotip_em_{solver}_{contact_size * 1e9:.2f}nm"
-    if comm.rank == 0:
-        outdir.mkdir(parents=True, exist_ok=True)
-    comm.Barrier()
-    quiet = dataclasses.replace(config, output=dataclasses.replace(config.output, fields=[]))
-    keys = single.electric_outputs(stack, em, quiet, scales, outdir, stack.geometry.contact_radius)
+    electric = ElectricFields.recover(stack, em, scales)
+    keys = ElectricCuts(stack, em_params, scales).compute(em, electric, radius).summary
     max_rank, total = peak_memory_mb(comm)
-    s = em.stats
+    r = em.report
     return {
         "solver": solver, "contact_size_m": contact_size, "growth": growth, "n_cells": stack.report.n_cells,
-        "n_dofs": s["em_n_dofs"], "n_dofs_displacement": s["n_dofs_displacement"],
-        "n_dofs_polarization": s["n_dofs_polarization"], "n_dofs_potential": s["n_dofs_potential"],
-        "time_elastic_s": time_elastic, "ksp_iterations_elastic": tip.stats["ksp_iterations"],
+        "n_dofs": r.em_n_dofs, "n_dofs_displacement": r.n_dofs_displacement,
+        "n_dofs_polarization": r.n_dofs_polarization, "n_dofs_potential": r.n_dofs_potential,
+        "time_elastic_s": time_elastic, "ksp_iterations_elastic": tip.report.ksp_iterations,
         "time_electromechanics_s": time_em, "time_ratio": time_em / time_elastic,
         "time_jacobian_s": time_jacobian,
-        "newton_iterations": s["em_newton_iterations"], "linear_iterations": s["em_linear_iterations"],
+        "newton_iterations": r.em_newton_iterations, "linear_iterations": r.em_linear_iterations,
         "peak_memory_per_rank_MB": max_rank, "peak_memory_total_MB": total,
         **{k: keys[k] for k in ("P_axis_max_C_per_m2", "max_abs_P_C_per_m2", "Ez_below_tip_V_per_m",
                                 "Ez_contact_edge_V_per_m")},
@@ -107,11 +109,14 @@ def markdown_table(results: list[dict]) -> str:
 
 
 def main() -> None:
-    """Run the cases, write JSON and the README table (rank 0)."""
+    """Run the cases (or the smoke level), write JSON and the README table (rank 0)."""
+    args = report.arguments(__doc__)
     comm = MPI.COMM_WORLD
-    results = [run_case(comm, size, growth, solver) for solver in SOLVERS for size, growth in LEVELS]
+    levels = SMOKE_LEVELS if args.smoke else LEVELS
+    results = [run_case(comm, size, growth, solver) for solver in SOLVERS for size, growth in levels]
     if comm.rank == 0:
-        report.write("electromechanics", comm.size, "cases", results, markdown_table(results))
+        report.write("electromechanics", comm.size, "cases", results, markdown_table(results),
+                     smoke_dir=args.out, smoke=args.smoke)
 
 
 if __name__ == "__main__":

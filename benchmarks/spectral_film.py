@@ -22,10 +22,13 @@ Every case runs in its own process (one after another; OMP_NUM_THREADS=1), so th
 peak resident memory (``resource.getrusage``) is its own. Writes
 ``benchmarks/results/spectral_film.json`` and the table in ``benchmarks/README.md``.
 
-Run: ``python benchmarks/spectral_film.py`` (all cases), or one case:
+Run: ``python benchmarks/spectral_film.py`` (all cases; one process, not under mpiexec), or
+one case:
 ``python benchmarks/spectral_film.py spectral NX NY cached|per-step MAX_STEPS [BUDGET_S [FILM_LARGEST_M]]``,
-``python benchmarks/spectral_film.py fem CONTACT_SIZE`` (each prints its JSON line last), then
+``python benchmarks/spectral_film.py fem CONTACT_SIZE [FOLDER]`` (each prints its JSON line last), then
 ``python benchmarks/spectral_film.py report FILE...`` with the files holding those lines.
+``--smoke [--out DIR]``: a tiny spectral case and a coarse FEM case, the JSON (and the FEM
+run) to DIR, README untouched.
 """
 
 from __future__ import annotations
@@ -34,7 +37,6 @@ import json
 import os
 import pathlib
 import resource
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -69,6 +71,9 @@ the paper's in-plane grid with 127 film z nodes runs to quasi-steady with cached
 (13 GB); with 505 its factors (28 GB) do not fit, and it runs for the budget only."""
 FEM_CASES = (0.5e-9, 0.35e-9, 0.25e-9)
 """Contact-edge cell sizes, m."""
+SMOKE_SPECTRAL_CASES = ((8, 4, True, 5, np.inf, 4e-9),)
+"""8 × 4 modes, coarse z elements, at most 5 steps: seconds."""
+SMOKE_FEM_CASES = (1.0e-9,)
 
 
 def paper_config(extra: dict | None = None) -> config_module.Config:
@@ -157,15 +162,18 @@ def spectral_case(nx: int, ny: int, cache: bool, max_steps: int, budget: float =
     }
 
 
-def fem_case(contact_size: float) -> dict:
-    """``flexotip run`` of the benchmark config with P1 at ``contact_size`` (one rank)."""
+def fem_case(contact_size: float, parent: str | None = None) -> dict:
+    """``flexotip run`` of the benchmark config with P1 at ``contact_size`` (one rank).
+
+    The run's folder is a new one in ``parent`` (default: the system's temporary folder).
+    """
     config = paper_config({"mesh": {"contact_size": contact_size}})
-    outdir = pathlib.Path(tempfile.mkdtemp(prefix="flexotip_spectral_film_fem_"))
+    outdir = pathlib.Path(tempfile.mkdtemp(prefix="flexotip_spectral_film_fem_", dir=parent))
     toml = outdir / "benchmark.toml"
     toml.write_text(config_module.to_toml(config))
     start = time.perf_counter()
-    subprocess.run([shutil.which("flexotip"), "run", str(toml), "--out", str(outdir / "run"), "--quiet"],
-                   check=True)
+    subprocess.run([sys.executable, "-m", "flexotip.cli", "run", str(toml), "--out", str(outdir / "run"),
+                    "--quiet"], check=True)
     wall = time.perf_counter() - start
     summary = json.loads((outdir / "run" / "summary.json").read_text())
     return {
@@ -217,7 +225,7 @@ def markdown_table(results: list[dict]) -> str:
 
 def main() -> None:
     """One case (arguments) or all of them, one process each; then the JSON and the README table."""
-    if len(sys.argv) > 1:
+    if len(sys.argv) > 1 and not sys.argv[1].startswith("-"):
         kind, *arguments = sys.argv[1:]
         if kind == "report":  # collect the JSON lines of cases run one by one
             results = [json.loads(pathlib.Path(name).read_text().strip().splitlines()[-1])
@@ -229,14 +237,23 @@ def main() -> None:
             result = spectral_case(int(nx), int(ny), cache == "cached", int(steps),
                                    *(float(value) for value in rest))
         else:
-            result = fem_case(float(arguments[0]))
+            result = fem_case(float(arguments[0]), *arguments[1:])
         print(json.dumps(result))
         return
+    args = report.arguments(__doc__)
+    spectral_cases, fem_cases = ((SMOKE_SPECTRAL_CASES, SMOKE_FEM_CASES) if args.smoke
+                                 else (SPECTRAL_CASES, FEM_CASES))
+    smoke_dir = None
+    if args.smoke:  # the FEM runs' folders go there too
+        smoke_dir = args.out or pathlib.Path(tempfile.mkdtemp(prefix="flexotip_benchmark_spectral_film_"))
+        smoke_dir.mkdir(parents=True, exist_ok=True)
     results = [run_in_process(["spectral", str(nx), str(ny), "cached" if cache else "per-step", str(steps),
                                str(budget), str(largest)])
-               for nx, ny, cache, steps, budget, largest in SPECTRAL_CASES]
-    results += [run_in_process(["fem", repr(size)]) for size in FEM_CASES]
-    report.write("spectral_film", 1, "cases", results, markdown_table(results))
+               for nx, ny, cache, steps, budget, largest in spectral_cases]
+    results += [run_in_process(["fem", repr(size), *([str(smoke_dir)] if smoke_dir else [])])
+                for size in fem_cases]
+    report.write("spectral_film", 1, "cases", results, markdown_table(results), smoke_dir=smoke_dir,
+                 smoke=args.smoke)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,8 @@ end state and the steady solve. Writes ``benchmarks/results/vacancies.json`` and
 ``benchmarks/README.md``. Goal (issue 5): the steady solver ≥ 20× faster than time stepping
 to the same accuracy.
 
-Run: ``mpiexec -n 2 python benchmarks/vacancies.py``.
+Run: ``mpiexec -n 2 python benchmarks/vacancies.py``; ``--smoke [--out DIR]``: the steady
+solve and one transient on a coarse mesh, the JSON to DIR, README untouched.
 """
 
 from __future__ import annotations
@@ -23,10 +24,13 @@ from mpi4py import MPI
 
 import numpy as np
 
+import flexotip  # noqa: F401  (loads MPI first for the pip wheel)
 from flexotip import config as config_module
-from flexotip.fem import coupled
+from flexotip.exports.surface_map import VacancyMap
+from flexotip.fem.tip_problem import solve_prescribed
+from flexotip.fem.vacancy_problem import solve_with_vacancies
 from flexotip.geometry.mesh import build_mesh
-from flexotip.studies import single
+from flexotip.pipeline import parameters
 from flexotip.units import Scales
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
@@ -37,6 +41,9 @@ LEVELS = ((0.5e-9, 0.15), (0.35e-9, 0.075))
 """(contact-edge cell size m, growth per unit distance), as in the electromechanics benchmark."""
 CASES = (("steady", None), ("transient", 1e-3), ("transient", 1e-2))
 """(mode, [vacancies] time_tolerance)."""
+SMOKE_LEVELS = ((1.0e-9, 0.4),)
+SMOKE_CASES = (("steady", None), ("transient", 1e-1))
+"""A coarse mesh, and the transient at a loose tolerance: seconds."""
 
 
 def run_case(comm: MPI.Comm, contact_size: float, growth: float, mode: str,
@@ -49,15 +56,18 @@ def run_case(comm: MPI.Comm, contact_size: float, growth: float, mode: str,
         "solve": {"mode": mode}, "vacancies": vacancies,
     }, source="benchmark")
     scales = Scales()
-    stack = build_mesh(comm, single.stack_geometry(config, scales))
-    tip = coupled.solve_prescribed(stack, config, scales)
+    stack = build_mesh(comm, parameters.stack_geometry(config, scales))
+    tip = solve_prescribed(stack, parameters.tip_problem(config), scales)
     radius = stack.geometry.contact_radius
-    em, vac = coupled.solve_with_vacancies(stack, config, scales, tip, radius)
-    surface_map = single.surface_map_sampler(stack, config, scales, radius)
+    vac_params = parameters.vacancy_problem(config)
+    em, vac = solve_with_vacancies(stack, vac_params, parameters.electromechanical_problem(config), scales,
+                                   tip, radius)
+    surface_map = VacancyMap(stack, scales, radius, config.vacancies.sensing_depth, config.symmetry_fraction,
+                             vac_params.surface).sampler
     values = surface_map(vac.w)
     extremes = surface_map.extremes(values, radius)
     max_rank, total = peak_memory_mb(comm)
-    s = vac.stats
+    s = vac.report.summary()
     return {
         "mode": mode, "time_tolerance": tolerance, "contact_size_m": contact_size, "growth": growth,
         "n_cells": stack.report.n_cells,
@@ -65,7 +75,7 @@ def run_case(comm: MPI.Comm, contact_size: float, growth: float, mode: str,
         "steps": s.get("vacancy_steps"), "rejected_steps": s.get("vacancy_rejected_steps"),
         "rounds": s.get("vacancy_rounds"), "newton_iterations": s.get("vacancy_newton_iterations"),
         "em_updates": s["vacancy_em_updates"], "t_quasi_steady_s": s.get("t_quasi_steady_s"),
-        "time_vacancies_s": s["time_vacancies_s"], "time_em_s": em.stats["time_em_s"],
+        "time_vacancies_s": s["time_vacancies_s"], "time_em_s": em.report.time_em_s,
         "peak_memory_per_rank_MB": max_rank, "peak_memory_total_MB": total,
         "total_relative_change": vac.total_final / vac.total_initial - 1,
         **{k: extremes[k] for k in ("delta_dec", "delta_inc", "delta_axis")},
@@ -93,12 +103,13 @@ def markdown_table(results: list[dict]) -> str:
 
 
 def main() -> None:
-    """Run the cases, write JSON and the README table (rank 0)."""
+    """Run the cases (or the smoke cases), write JSON and the README table (rank 0)."""
+    args = report.arguments(__doc__)
     comm = MPI.COMM_WORLD
     results = []
-    for size, growth in LEVELS:
+    for size, growth in SMOKE_LEVELS if args.smoke else LEVELS:
         reference = None
-        for mode, tolerance in CASES:
+        for mode, tolerance in SMOKE_CASES if args.smoke else CASES:
             row, surface = run_case(comm, size, growth, mode, tolerance)
             if reference is None:
                 reference, steady_time = surface, row["time_vacancies_s"]
@@ -106,7 +117,8 @@ def main() -> None:
             row["time_ratio"] = row["time_vacancies_s"] / steady_time
             results.append(row)
     if comm.rank == 0:
-        report.write("vacancies", comm.size, "cases", results, markdown_table(results))
+        report.write("vacancies", comm.size, "cases", results, markdown_table(results),
+                     smoke_dir=args.out, smoke=args.smoke)
 
 
 if __name__ == "__main__":
