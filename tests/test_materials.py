@@ -8,20 +8,18 @@ import sys
 
 import numpy as np
 import pytest
+from helpers import STO
 
 from flexotip import config as config_module
 from flexotip.materials import (
     VOIGT_INDEX,
     VOIGT_PAIRS,
-    CubicElasticity,
     ElectromechanicalMaterial,
     barrett_alpha1,
     cubic_tensor,
     short_wavelength_stability,
     voigt_to_tensor,
 )
-
-STO = CubicElasticity(3.36e11, 1.07e11, 1.27e11)
 
 
 def test_voigt_table_is_one_order_both_ways():
