@@ -1,5 +1,5 @@
 # Quick start:  make demo   (paper's configuration on built-in defaults, 2 MPI ranks)
-#               make test   (serial tests, then the parallel ones on 2 ranks)
+#               make test   (serial tests on 2 workers, then the parallel ones on 2 ranks)
 VENV ?= .venv
 NP ?= 2
 OUT ?= results/demo
@@ -17,8 +17,11 @@ demo: $(STAMP)
 
 test: test-serial test-parallel
 
+# The serial stage runs on two pytest-xdist workers (each a one-rank MPI process), a test
+# file per worker at a time (--dist loadfile) so that a module-scoped fixture runs once; one
+# BLAS/OpenMP thread per worker, so that the two do not compete for the same cores.
 test-serial: $(STAMP)
-	$(VENV)/bin/python -m pytest
+	OMP_NUM_THREADS=1 $(VENV)/bin/python -m pytest -n 2 --dist loadfile
 
 test-parallel: $(STAMP)
 	timeout 1500 $(MPIEXEC) -n 2 $(VENV)/bin/python -m pytest -m "not serial" -q -p no:cacheprovider

@@ -24,8 +24,9 @@ EXIT_SOLVER_FAILED = 3
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="flexotip",
-        description="SPM tip on a SrTiO3 film: mechanics (and, as they land, "
-                    "flexoelectricity and vacancy transport) with DOLFINx.")
+        description="SPM tip on a SrTiO3 film: mechanics, flexoelectric polarisation and its "
+                    "depolarisation field, oxygen-vacancy transport; finite elements (DOLFINx) "
+                    "with a spectral (FFT) reference to cross-check them.")
     sub = parser.add_subparsers(dest="command", required=True)
     help_config = "TOML config in SI units (omit for the built-in defaults)"
     check = sub.add_parser("check", help="validate a config and print it resolved")

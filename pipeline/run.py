@@ -93,7 +93,8 @@ def mesh(comm: MPI.Comm, config: Config, outdir: pathlib.Path, scales: Scales,
              config.film.symmetry, config.film.half_width * 1e9,
              (contact_radius or config.contact_radius) * 1e9, config.mesh.contact_size * 1e9)
     geometry = parameters.stack_geometry(config, scales, contact_radius)
-    stack = build_mesh(comm, geometry, msh_file=outdir / "mesh.msh", cache=mesh_cache.default_directory())
+    cache = mesh_cache.default_directory() if config.mesh.cache else None
+    stack = build_mesh(comm, geometry, msh_file=outdir / "mesh.msh", cache=cache)
     io.write_mesh_tags(outdir / "mesh.xdmf", stack, scales.length)
     return stack
 

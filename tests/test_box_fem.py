@@ -23,6 +23,7 @@ from mpi4py import MPI
 
 import numpy as np
 import pytest
+from helpers import STO, relative_difference
 from scipy.special import erf
 
 from flexotip.materials import CubicElasticity, ElectromechanicalMaterial, VacancyMaterial, barrett_alpha1
@@ -33,7 +34,6 @@ NM = 1e-9
 LENGTHS = np.array([10.0, 8.0, 6.0]) * NM
 CELLS = (10, 8, 6)
 """1 nm cubes, each cut into six tetrahedra."""
-STO = CubicElasticity(3.36e11, 1.07e11, 1.27e11)
 OFF_CENTRE = (4.0 * NM, 4.5 * NM, 2.5 * NM)
 PARAELECTRIC = ElectromechanicalMaterial(alpha1=barrett_alpha1(300.0), G11=5e-11, G44=5e-11,
                                         flexoelectric=False, electrostriction=False, landau="linear")
@@ -43,10 +43,6 @@ PARAELECTRIC = ElectromechanicalMaterial(alpha1=barrett_alpha1(300.0), G11=5e-11
 def _points(n: int, seed: int = 0) -> np.ndarray:
     """``n`` random points inside the box (away from its faces), m."""
     return np.random.default_rng(seed).uniform(0.05, 0.95, (n, 3)) * LENGTHS
-
-
-def _relative(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.abs(a - b).max() / np.abs(b).max())
 
 
 def _bump_mean(bump: box_fem.GaussianBump) -> float:
@@ -67,7 +63,7 @@ def test_dilatation_volumetric_strain_is_isotropic_identity(comm):
     for cells in ((5, 4, 3), CELLS):
         fields = box_fem.solve_box_electromechanics(comm, LENGTHS, cells, 2, elasticity, None, bump,
                                                     points=points)
-        errors.append(_relative(fields.strain[:, :3].sum(axis=1), expected))
+        errors.append(relative_difference(fields.strain[:, :3].sum(axis=1), expected))
         # Rollers on all faces: ∫tr ε = ∮u·n = 0.
         assert abs(fields.stats["mean_volumetric_strain"]) < 1e-12 * bump.amplitude
         assert fields.stats["newton_iterations"] == 1
@@ -92,7 +88,7 @@ def test_centred_dilatation_displacement_is_odd(comm):
     for i in range(3):
         parity = np.ones(3)
         parity[i] = -1.0
-        asymmetry.append(_relative(u[i + 1], parity * u[0]))
+        asymmetry.append(relative_difference(u[i + 1], parity * u[0]))
     print(f"\nmirror asymmetry of u (the mesh is not mirror-symmetric): {asymmetry}; "
           f"max |u| = {np.abs(u).max():.3e} m")
     assert np.abs(u).max() > 1e-12
@@ -140,7 +136,8 @@ def test_space_charge_matches_cosine_series(comm):
     for cells in ((5, 4, 3), CELLS):
         fields = box_fem.solve_box_electromechanics(comm, LENGTHS, cells, 2, STO, PARAELECTRIC, None,
                                                     charge, points)
-        errors.append((_relative(fields.potential, phi_exact), _relative(fields.polarization, P_exact)))
+        errors.append((relative_difference(fields.potential, phi_exact),
+                       relative_difference(fields.polarization, P_exact)))
         assert np.all(fields.displacement == 0.0)
     print(f"\ncharge bump vs cosine series, max relative errors (φ, P): {errors} (P2, h = 2, 1 nm); "
           f"max |φ| = {np.abs(phi_exact).max():.3e} V")
@@ -155,7 +152,7 @@ def test_uncoupled_electromechanics_is_elasticity(comm):
     points = _points(30)
     coupled = box_fem.solve_box_electromechanics(comm, LENGTHS, CELLS, 1, STO, material, bump, None, points)
     elastic = box_fem.solve_box_electromechanics(comm, LENGTHS, CELLS, 1, STO, None, bump, None, points)
-    difference = _relative(coupled.displacement, elastic.displacement)
+    difference = relative_difference(coupled.displacement, elastic.displacement)
     print(f"\nuncoupled: max |P| = {np.abs(coupled.polarization).max():.1e}, "
           f"max |φ| = {np.abs(coupled.potential).max():.1e}, u differs by {difference:.1e}")
     assert np.abs(coupled.polarization).max() < 1e-14
@@ -181,8 +178,8 @@ def test_uniform_dilatation_acts_through_electrostriction(comm):
     shifted = box_fem.solve_box_electromechanics(
         comm, LENGTHS, CELLS, 1, STO, dataclasses.replace(PARAELECTRIC, alpha1=PARAELECTRIC.alpha1 + shift),
         None, charge, points)
-    errors = (_relative(strained.potential, shifted.potential),
-              _relative(strained.polarization, shifted.polarization))
+    errors = (relative_difference(strained.potential, shifted.potential),
+              relative_difference(strained.polarization, shifted.polarization))
     print(f"\nα1 shift {shift / PARAELECTRIC.alpha1:.3f}·α1; (φ, P) differ by {errors}; "
           f"Newton {strained.stats['newton_iterations']} iterations, max |u| = "
           f"{np.abs(strained.displacement).max():.1e} m")
@@ -207,9 +204,9 @@ def test_flexoelectric_response_with_electrostriction(comm):
           f"Newton {forward.stats['newton_iterations']} iterations, {forward.stats['time_s']:.2f} s")
     assert forward.stats["newton_iterations"] >= 2
     assert P > 1e-4
-    assert _relative(backward.polarization, -forward.polarization) < 1e-10
-    assert _relative(backward.potential, -forward.potential) < 1e-10
-    assert _relative(backward.displacement, forward.displacement) < 1e-10
+    assert relative_difference(backward.polarization, -forward.polarization) < 1e-10
+    assert relative_difference(backward.potential, -forward.potential) < 1e-10
+    assert relative_difference(backward.displacement, forward.displacement) < 1e-10
 
 
 VACANCIES = VacancyMaterial(c0=3.66e20, diffusivity=1.23e-19, charge=2, temperature=300.0)

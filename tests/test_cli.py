@@ -10,7 +10,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import read_summary, read_vtx
+from helpers import read_summary, read_vtx
 
 from flexotip import cli
 from flexotip import config as config_module

@@ -26,26 +26,17 @@ import dolfinx.mesh
 import numpy as np
 import pytest
 import ufl
-from conftest import read_csv, run_case, shared_dir
+from helpers import STO, read_csv, run_case, shared_dir, whole_box_domains
 
 from flexotip.fem import electromechanics, mechanics, solver_options, solvers
 from flexotip.fem.bcs import dofs_outside
 from flexotip.fem.postprocess import PointEvaluator
-from flexotip.materials import CubicElasticity, ElectromechanicalMaterial, barrett_alpha1
+from flexotip.materials import ElectromechanicalMaterial, barrett_alpha1
 from flexotip.units import EPSILON_0, Scales
 
-STO = CubicElasticity(3.36e11, 1.07e11, 1.27e11)
 ALPHA1 = barrett_alpha1(300.0)
 SLAB_THICKNESS = 10.0  # nm
 STRAIN_GRADIENT = 2.0e6  # 1/m, ∂ε_zz/∂z
-
-
-def _box_domains(msh) -> electromechanics.Domains:
-    """The whole box is film."""
-    indicator = dolfinx.fem.Function(dolfinx.fem.functionspace(msh, ("Discontinuous Lagrange", 0)))
-    indicator.x.array[:] = 1.0
-    return electromechanics.Domains(dx_film=ufl.dx(domain=msh), dx_rest=None, dx_air=None,
-                                    ds=ufl.ds(domain=msh), dS_interface=None, film_indicator=indicator)
 
 
 AIR_GAP = SLAB_THICKNESS / 8  # nm: one cell layer of the slab mesh
@@ -95,7 +86,7 @@ def _slab(degree: int, electric_bc: str):
     g = STRAIN_GRADIENT * scales.length  # per length unit
     exact_u = dolfinx.fem.Function(V_u)
     exact_u.interpolate(lambda x: np.vstack([0 * x[0], 0 * x[0], 0.5 * g * x[2] ** 2]))
-    domains = _air_gap_domains(msh) if air else _box_domains(msh)
+    domains = _air_gap_domains(msh) if air else whole_box_domains(msh)
     energy = electromechanics.free_energy(u, P, phi, stiffness, constants, domains)
     unknowns = [u, P, phi]
     residuals = [ufl.derivative(energy, w, ufl.TestFunction(w.function_space)) for w in unknowns]
@@ -168,7 +159,7 @@ def test_coupling_blocks_are_adjoint():
     u.interpolate(lambda x: np.vstack([0.01 * np.sin(x[1]), 0.02 * x[0] * x[2], -0.01 * x[2] ** 2]))
     P.interpolate(lambda x: np.vstack([0.03 * np.cos(x[2]), 0.02 * x[0], 0.05 * np.sin(x[0] * x[1])]))
     phi.interpolate(lambda x: 0.05 * np.sin(x[0] + 2 * x[2]))
-    energy = electromechanics.free_energy(u, P, phi, stiffness, constants, _box_domains(msh))
+    energy = electromechanics.free_energy(u, P, phi, stiffness, constants, whole_box_domains(msh))
     fields = [u, P, phi]
     residuals = [ufl.derivative(energy, w, ufl.TestFunction(w.function_space)) for w in fields]
 

@@ -44,19 +44,13 @@ import dolfinx.mesh
 import numpy as np
 import pytest
 import ufl
+from helpers import STO, error_H1, error_L2, fitted_rate, observed_rates, whole_box_domains
 from ufl.algorithms import expand_derivatives
 
 from flexotip.fem import electromechanics, mechanics, solver_options, solvers
-from flexotip.fem.postprocess import assemble_scalar
-from flexotip.materials import (
-    CubicElasticity,
-    ElectromechanicalMaterial,
-    barrett_alpha1,
-    short_wavelength_stability,
-)
+from flexotip.materials import ElectromechanicalMaterial, barrett_alpha1, short_wavelength_stability
 from flexotip.units import Scales
 
-STO = CubicElasticity(3.36e11, 1.07e11, 1.27e11)
 FLEXO = (1.5, -2.6, -1.2)  # f11, f12, f44, V
 GRADIENT = (1e-10, 2e-11, 6e-11)  # G11, G12, G44, J·m³/C²
 SIDE = 1.0  # box side, length scale (nm)
@@ -115,13 +109,7 @@ def solve_level(n: int, degree: int) -> dict:
     scales = Scales()
     constants = electromechanics.ScaledConstants(msh, material(), scales)
     stiffness = mechanics.stiffness_constant(msh, STO.voigt(), scales.stress)
-    metadata = {"quadrature_degree": 2 * degree + 2}
-    indicator = dolfinx.fem.Function(dolfinx.fem.functionspace(msh, ("Discontinuous Lagrange", 0)))
-    indicator.x.array[:] = 1.0
-    domains = electromechanics.Domains(
-        dx_film=ufl.Measure("dx", domain=msh, metadata=metadata), dx_rest=None, dx_air=None,
-        ds=ufl.Measure("ds", domain=msh, metadata=metadata), dS_interface=None,
-        film_indicator=indicator)
+    domains = whole_box_domains(msh, {"quadrature_degree": 2 * degree + 2})
 
     spaces = [dolfinx.fem.functionspace(msh, ("Lagrange", degree, (3,))),
               dolfinx.fem.functionspace(msh, ("Lagrange", degree, (3,))),
@@ -151,18 +139,10 @@ def solve_level(n: int, degree: int) -> dict:
     dx_error = ufl.Measure("dx", domain=msh, metadata={"quadrature_degree": 2 * degree + 4})
     errors = {}
     for name, w, value in zip(FIELDS, unknowns, exact, strict=True):
-        e = w - value
-        errors[name] = (math.sqrt(assemble_scalar(ufl.inner(e, e) * dx_error)),
-                        math.sqrt(assemble_scalar(ufl.inner(ufl.grad(e), ufl.grad(e)) * dx_error)))
+        errors[name] = (error_L2(w - value, dx_error), error_H1(w - value, dx_error))
     elapsed = comm.allreduce(time.perf_counter() - start, op=MPI.MAX)
     return {"n": n, "h": SIDE / n, "dofs": solver.n_dofs, "newton": report.iterations,
             "errors": errors, "time": elapsed}
-
-
-def rates(h: np.ndarray, error: np.ndarray) -> tuple[np.ndarray, float]:
-    """Rates between successive levels and the least-squares slope of log error vs log h."""
-    pairwise = np.log(error[1:] / error[:-1]) / np.log(h[1:] / h[:-1])
-    return pairwise, float(np.polyfit(np.log(h), np.log(error), 1)[0])
 
 
 @pytest.mark.convergence
@@ -187,7 +167,7 @@ def test_manufactured_solution_converges(degree):
     for name in FIELDS:
         for norm, column, expected in (("L2", 0, degree + 1), ("H1", 1, degree)):
             error = np.array([level["errors"][name][column] for level in levels])
-            pairwise, fitted = rates(h, error)
+            pairwise, fitted = observed_rates(h, error), fitted_rate(h, error)
             print(f"{name:>10} {norm:>6} {np.array2string(pairwise, precision=3):>22} "
                   f"{fitted:14.3f} {expected:9d}")
             if abs(fitted - expected) > TOLERANCE:

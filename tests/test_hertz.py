@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import MECHANICS_ONLY, read_csv, run_case, shared_dir
+from helpers import MECHANICS_ONLY, read_csv, run_case, shared_dir
 
 from flexotip import analytic
 

@@ -8,20 +8,18 @@ import sys
 
 import numpy as np
 import pytest
+from helpers import STO
 
 from flexotip import config as config_module
 from flexotip.materials import (
     VOIGT_INDEX,
     VOIGT_PAIRS,
-    CubicElasticity,
     ElectromechanicalMaterial,
     barrett_alpha1,
     cubic_tensor,
     short_wavelength_stability,
     voigt_to_tensor,
 )
-
-STO = CubicElasticity(3.36e11, 1.07e11, 1.27e11)
 
 
 def test_voigt_table_is_one_order_both_ways():
@@ -70,7 +68,7 @@ def test_config_materials_carry_every_key():
 
 
 @pytest.mark.serial
-@pytest.mark.parametrize("module", ["flexotip.config", "flexotip.materials",
+@pytest.mark.parametrize("module", ["flexotip.config", "flexotip.config_checks", "flexotip.materials",
                                     "flexotip.spectral.box_electromechanics",
                                     "flexotip.spectral.film_dynamics", "flexotip.spectral.elasticity"])
 def test_core_and_spectral_load_no_dolfinx(module):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import MECHANICS_ONLY, read_csv, run_case, shared_dir
+from helpers import MECHANICS_ONLY, read_csv, run_case, shared_dir
 
 from flexotip import analytic
 

@@ -15,12 +15,12 @@ import time
 
 import numpy as np
 import pytest
+from helpers import STO
 
 from flexotip import analytic
 from flexotip.materials import CubicElasticity, contact_modulus
 from flexotip.spectral import elasticity, grid, layer
 
-STO = CubicElasticity(3.36e11, 1.07e11, 1.27e11)
 ISOTROPIC = CubicElasticity.isotropic(300e9, 0.3)
 MATERIALS = {"cubic-STO": STO, "isotropic": ISOTROPIC}
 FORCE, CONTACT_RADIUS = 4e-6, 8e-9

@@ -13,6 +13,7 @@ import dataclasses
 
 import numpy as np
 import pytest
+from helpers import gaussian_pressure_modes
 
 from flexotip import config as config_module
 from flexotip.spectral import elasticity, grid
@@ -37,12 +38,8 @@ FILM = 46.86e-9
 MODES = 12
 
 
-def gaussian_modes(n: int) -> np.ndarray:
-    return grid.axisymmetric_coefficients(BOX, (n, n), lambda k: 4e-6 * np.exp(-((k * 8e-9) ** 2) / 2), 96e-9)
-
-
 def test_without_flexo_it_is_the_exact_layer_solution():
-    modes = gaussian_modes(MODES)
+    modes = gaussian_pressure_modes(BOX, MODES)
     exact = elasticity.solve_modes(ELASTICITY, BOX, modes)
     no_flexo = dataclasses.replace(MATERIAL, f11=0.0, f12=0.0, f44=0.0)
     film = FilmElectromechanics(BOX, FILM, ELASTICITY, no_flexo).solve(modes)
@@ -58,7 +55,7 @@ def test_without_flexo_it_is_the_exact_layer_solution():
 
 
 def test_coupled_profiles_are_resolved_in_z():
-    modes = gaussian_modes(MODES)
+    modes = gaussian_pressure_modes(BOX, MODES)
     depths = np.array([0.0, 0.05e-9, 0.3e-9, 1e-9, 5e-9, 20e-9])
     default = FilmElectromechanics(BOX, FILM, ELASTICITY, MATERIAL).solve(modes).profile_at(0, 0, depths)
     finer = FilmElectromechanics(BOX, FILM, ELASTICITY, MATERIAL, top_cell=0.005e-9, degree=8).solve(

@@ -16,6 +16,7 @@ import dataclasses
 
 import numpy as np
 import pytest
+from helpers import gaussian_pressure_modes, relative_difference
 
 from flexotip import config as config_module
 from flexotip.spectral import grid
@@ -37,8 +38,7 @@ MOBILITY = 1.0
 
 
 def pressure_modes() -> np.ndarray:
-    return grid.axisymmetric_coefficients(BOX, (MODES, MODES),
-                                          lambda k: 4e-6 * np.exp(-((k * 8e-9) ** 2) / 2), 96e-9)
+    return gaussian_pressure_modes(BOX, MODES)
 
 
 def dynamics(material) -> FilmDynamics:
@@ -48,7 +48,7 @@ def dynamics(material) -> FilmDynamics:
 def relative_differences(a: np.ndarray, b: np.ndarray) -> dict[str, float]:
     """Max difference per field group over the max of that group in ``b``."""
     groups = {"u": slice(0, 3), "P": slice(3, 6), "phi": slice(6, 7)}
-    return {name: np.abs(a[..., g] - b[..., g]).max() / np.abs(b[..., g]).max() for name, g in groups.items()}
+    return {name: relative_difference(a[..., g], b[..., g]) for name, g in groups.items()}
 
 
 def relaxation_time() -> float:

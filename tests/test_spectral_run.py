@@ -9,7 +9,7 @@ cannot run yet are refused before anything is solved.
 from __future__ import annotations
 
 import pytest
-from conftest import read_csv, read_summary, run_case
+from helpers import read_csv, read_summary, run_case
 
 from flexotip import config as config_module
 

@@ -18,7 +18,7 @@ from mpi4py import MPI
 
 import numpy as np
 import pytest
-from conftest import read_csv, run_case, shared_dir
+from helpers import read_csv, run_case, shared_dir
 
 from flexotip.config import SolveConfig
 

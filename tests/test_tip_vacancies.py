@@ -17,7 +17,7 @@ from mpi4py import MPI
 
 import numpy as np
 import pytest
-from conftest import read_csv, run_case, shared_dir
+from helpers import read_csv, run_case, shared_dir
 
 SMALL = {
     "film": {"half_width": 120e-9, "substrate_thickness": 60e-9, "symmetry": "quarter"},

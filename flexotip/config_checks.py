@@ -1,0 +1,289 @@
+"""Checks of a config: each value's type and range, then the checks across keys.
+
+The schema (sections, keys, defaults, units, allowed values) is :mod:`flexotip.config`,
+which calls these functions with its sections and its defaults: this module does not
+import it (data flows one way). They check a config given as nested dicts and fill the
+defaults that depend on other keys. Every problem is appended to one list of messages, which
+:func:`flexotip.config.from_dict` raises together as a :class:`flexotip.config.ConfigError`;
+nothing here raises on bad input.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import pathlib
+import typing
+
+from flexotip.analytic import hertz_contact_radius
+from flexotip.materials import (
+    CubicElasticity,
+    ElectromechanicalMaterial,
+    barrett_alpha1,
+    contact_modulus,
+    short_wavelength_stability,
+)
+from flexotip.tips import ProfileTip
+
+
+def describe(field: dataclasses.Field) -> str:
+    """What a key allows, in words (for error messages)."""
+    m = field.metadata
+    if m["choices"] is not None and field.name != "fields":
+        return "one of " + ", ".join(repr(c) for c in m["choices"])
+    parts = []
+    if m["low"] is not None:
+        parts.append(f"{'>' if m['open_low'] else '≥'} {m['low']:g}")
+    if m["high"] is not None:
+        parts.append(f"{'<' if m['open_high'] else '≤'} {m['high']:g}")
+    unit = f" ({m['unit']})" if m["unit"] else ""
+    return ("a number " + " and ".join(parts) if parts else "a number") + unit
+
+
+def check_value(section: str, field: dataclasses.Field, value: typing.Any, errors: list[str]):
+    """Check the type and range of one value; return it converted (int → float)."""
+    where = f"[{section}] {field.name} = {value!r}"
+    m = field.metadata
+    default = field.default if field.default is not dataclasses.MISSING else field.default_factory()
+    annotation = str(field.type)
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            errors.append(f"{where}: must be true or false")
+        return value
+    if "str" in annotation:
+        if not isinstance(value, str):
+            errors.append(f"{where}: must be a string" + (
+                f", {describe(field)}" if m["choices"] else ""))
+        elif m["choices"] is not None and value not in m["choices"]:
+            errors.append(f"{where}: must be {describe(field)}")
+        return value
+    if annotation == "int":
+        if isinstance(value, bool) or not isinstance(value, int):
+            errors.append(f"{where}: must be an integer, {describe(field)}")
+            return value
+    elif "float" in annotation:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            errors.append(f"{where}: must be {describe(field)}")
+            return value
+        if not math.isfinite(value):
+            errors.append(f"{where}: must be a finite number")
+            return value
+        value = float(value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if m["choices"] is not None and value not in m["choices"]:
+            errors.append(f"{where}: must be {describe(field)}")
+        low, high = m["low"], m["high"]
+        too_low = low is not None and (value <= low if m["open_low"] else value < low)
+        too_high = high is not None and (value >= high if m["open_high"] else value > high)
+        if too_low or too_high:
+            errors.append(f"{where}: must be {describe(field)}")
+    return value
+
+
+def parse_section(name: str, cls: type, table: typing.Any, errors: list[str], base: pathlib.Path):
+    """Check the keys of one section and build its dataclass from them.
+
+    Args:
+        name: Section name, as in the TOML file.
+        cls: The section's dataclass.
+        table: The section as parsed from TOML (a dict, unless the file is malformed).
+        errors: Receives one message per problem.
+        base: Directory against which relative file paths are resolved.
+
+    Returns:
+        The section with the given keys, or its defaults where building it failed.
+    """
+    if not isinstance(table, dict):
+        errors.append(f"[{name}] must be a table (a [{name}] section), got {table!r}")
+        return cls()
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    values = {}
+    for key, value in table.items():
+        if key not in fields:
+            errors.append(f"[{name}] {key}: unknown key; allowed keys: {', '.join(fields)}")
+            continue
+        field = fields[key]
+        if key == "position":
+            ok = (isinstance(value, list) and len(value) == 2
+                  and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value))
+            if not ok:
+                errors.append(f"[tip] position = {value!r}: must be a list of two numbers [x, y] (m)")
+                continue
+            value = [float(v) for v in value]
+        elif key == "fields":
+            allowed = field.metadata["choices"]
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                errors.append(f"[output] fields = {value!r}: must be a list of names from "
+                              f"{', '.join(allowed)}")
+                continue
+            unknown = [v for v in value if v not in allowed]
+            if unknown:
+                errors.append(f"[output] fields = {value!r}: unknown field(s) "
+                              f"{', '.join(map(repr, unknown))}; allowed: {', '.join(allowed)}")
+                continue
+        elif key == "petsc_options":
+            if not isinstance(value, dict):
+                errors.append(f"[solve] petsc_options = {value!r}: must be a table of PETSc "
+                              "options, e.g. {{ ksp_rtol = 1e-10 }}")
+                continue
+        elif key == "profile":
+            if not isinstance(value, str):
+                errors.append(f"[tip] profile = {value!r}: must be a file path (string)")
+                continue
+            path = (base / value).resolve()
+            if not path.is_file():
+                errors.append(f"[tip] profile = {value!r}: file not found ({path})")
+                continue
+            value = str(path)
+        else:
+            value = check_value(name, field, value, errors)
+        values[key] = value
+    try:
+        return cls(**values)
+    except TypeError:
+        return cls()
+
+
+def resolve(config: typing.Any, given: dict, errors: list[str], tip_radius: dict[str, float]) -> typing.Any:
+    """Fill the defaults that depend on other keys and run the cross-key checks.
+
+    Args:
+        config: The parsed :class:`flexotip.config.Config`.
+        given: The config as given (nested dicts), to tell set keys from defaults.
+        errors: The messages so far; each problem found appends one.
+        tip_radius: The default tip radius (m) of each shape without a radius.
+
+    Returns:
+        The config with those defaults filled.
+    """
+    material, film, tip, mesh = config.material, config.film, config.tip, config.mesh
+    material_given = given.get("material", {})
+
+    if material.elasticity == "isotropic":
+        cubic = CubicElasticity(material.c11, material.c12, material.c44)
+        young, poisson = cubic.voigt_reuss_hill()
+        material = dataclasses.replace(
+            material, young=material.young if material.young is not None else young,
+            poisson=material.poisson if material.poisson is not None else poisson)
+    else:
+        for key in ("young", "poisson"):
+            if key in material_given:
+                errors.append(f"[material] {key} = {material_given[key]!r}: applies only to "
+                              "elasticity = 'isotropic' (the cubic model uses c11, c12, c44)")
+        problem = CubicElasticity(material.c11, material.c12, material.c44).stability_error()
+        if problem:
+            errors.append(f"[material] c11 = {material.c11:g}, c12 = {material.c12:g}, "
+                          f"c44 = {material.c44:g}: not positive definite ({problem})")
+    if material.alpha1 is None:
+        material = dataclasses.replace(material, alpha1=barrett_alpha1(material.temperature))
+
+    if config.physics.flexoelectric and not errors:
+        margin = short_wavelength_stability(
+            ElectromechanicalMaterial(alpha1=material.alpha1, f11=material.f11, f12=material.f12,
+                             f44=material.f44, G11=material.G11, G12=material.G12, G44=material.G44),
+            material.elastic_constants().voigt())
+        if margin < 0:
+            errors.append(
+                f"[material] f11 = {material.f11:g}, f12 = {material.f12:g}, f44 = {material.f44:g} V "
+                f"with G11 = {material.G11:g}, G12 = {material.G12:g}, G44 = {material.G44:g} J·m³/C²: "
+                "the flexoelectric coupling outweighs the gradient energy at short wavelengths "
+                f"(smallest stiffness {margin:.3g} J·m³/C² < 0; roughly, G must exceed f²/c), so "
+                "the free energy has no minimum; raise G11/G44 or lower the f's")
+
+    if tip.shape == "profile":
+        if tip.profile is None:
+            errors.append("[tip] shape = 'profile' needs [tip] profile = 'file' "
+                          "(two columns: r (m), h(r) (m))")
+        if tip.load != "contact":
+            errors.append(f"[tip] shape = 'profile' with load = {tip.load!r}: a measured "
+                          "profile needs load = 'contact'")
+    if tip.edge_radius > 0 and tip.shape != "flat":
+        errors.append(f"[tip] edge_radius = {tip.edge_radius!r}: applies only to shape = 'flat'")
+    elif tip.edge_radius > 0 and tip.load != "contact":
+        errors.append(f"[tip] edge_radius = {tip.edge_radius!r}: a rounded punch edge needs "
+                      "the solved contact, load = 'contact' (issue 3); Sneddon's pressure "
+                      "(load = 'hertz') is for a sharp edge, edge_radius = 0.0")
+
+    radius = tip.radius
+    if radius is None:
+        radius = tip_radius[tip.shape]
+    if tip.shape == "flat" and tip.edge_radius >= radius:
+        errors.append(f"[tip] edge_radius = {tip.edge_radius!r}: must be smaller than the "
+                      f"punch radius {radius:g} m")
+    contact_radius = tip.contact_radius
+    if contact_radius is None and tip.shape == "profile" and tip.profile is not None:
+        try:
+            profile = ProfileTip.from_file(tip.profile)
+        except ValueError as error:
+            errors.append(f"[tip] profile = {tip.profile!r}: {error}")
+        else:
+            modulus = contact_modulus(material.elastic_constants(), material.tip_young,
+                                      material.tip_poisson)
+            contact_radius = profile.predicted_contact_radius(tip.force, modulus)
+    if contact_radius is None:
+        if tip.shape == "flat":
+            contact_radius = radius
+        elif tip.force > 0:
+            # Unstable elastic constants (already reported) have no E*; any stand-in
+            # lets the remaining checks run and report their own problems.
+            modulus = contact_modulus(material.elastic_constants(), material.tip_young,
+                                      material.tip_poisson) if not errors else 3e11
+            contact_radius = hertz_contact_radius(tip.force, radius, modulus)
+        else:
+            errors.append("[tip] force = 0: with no force there is no Hertz contact; give "
+                          "[tip] contact_radius (m)")
+            contact_radius = 1e-9
+    tip = dataclasses.replace(tip, radius=radius, contact_radius=contact_radius)
+
+    x0, y0 = tip.position
+    if film.symmetry == "half" and x0 != 0.0:
+        errors.append(f"[tip] position = {tip.position!r}: with [film] symmetry = 'half' the "
+                      "tip must sit on the plane x = 0")
+    if film.symmetry == "quarter" and (x0 != 0.0 or y0 != 0.0):
+        errors.append(f"[tip] position = {tip.position!r}: with [film] symmetry = 'quarter' "
+                      "the tip must sit on the axis x = y = 0")
+    reach = max(abs(x0), abs(y0)) + contact_radius
+    if reach >= film.half_width:
+        errors.append(f"[tip] contact radius {contact_radius:.4g} m at position "
+                      f"{tip.position!r} reaches {reach:.4g} m from the centre: must stay "
+                      f"inside the domain, [film] half_width = {film.half_width:.4g} m")
+    if mesh.contact_size >= film.thickness:
+        errors.append(f"[mesh] contact_size = {mesh.contact_size!r}: must be smaller than "
+                      f"the film thickness [film] thickness = {film.thickness:.4g} m")
+    if mesh.contact_size > 0.5 * contact_radius:
+        errors.append(f"[mesh] contact_size = {mesh.contact_size!r}: must be at most half "
+                      f"the contact radius ({0.5 * contact_radius:.4g} m) to resolve the contact")
+    if mesh.far_size < mesh.contact_size:
+        errors.append(f"[mesh] far_size = {mesh.far_size!r}: must be ≥ contact_size = "
+                      f"{mesh.contact_size!r}")
+    if mesh.far_size > film.half_width:
+        errors.append(f"[mesh] far_size = {mesh.far_size!r}: must not exceed [film] "
+                      f"half_width = {film.half_width!r}")
+    if film.air_thickness > 0 and config.tip.load == "contact":
+        errors.append(f"[film] air_thickness = {film.air_thickness!r}: the solved contact "
+                      "with an air layer is not available yet; allowed with load = 'contact': 0.0 "
+                      "(or use load = 'hertz')")
+    if config.physics.electric_bc == "air-gap" and film.air_thickness <= 0:
+        errors.append("[physics] electric_bc = 'air-gap' needs [film] air_thickness > 0 (m)")
+    if config.solve.solver == "spectral":
+        unsupported = [what for what, present in (
+            ("[physics] flexoelectric = true", config.physics.flexoelectric),
+            (f"[tip] bias = {config.tip.bias!r}", config.tip.bias != 0),
+            (f"[tip] load = {config.tip.load!r}", config.tip.load != "hertz"),
+            (f"[film] air_thickness = {film.air_thickness!r}", film.air_thickness > 0),
+            (f"[solve] mode = {config.solve.mode!r}", config.solve.mode != "steady")) if present]
+        if unsupported:
+            errors.append("[solve] solver = 'spectral' solves, for now, the mechanics of a prescribed "
+                          "tip pressure (flexoelectric = false, bias = 0, load = 'hertz', no air, "
+                          "steady; the polarised film is a Python API, flexotip.spectral."
+                          "film_dynamics, too costly for a run: see docs/performance.md); "
+                          "this config has "
+                          + ", ".join(unsupported))
+    if config.solve.mode == "transient" and not config.physics.flexoelectric and config.tip.bias == 0:
+        errors.append("[solve] mode = 'transient': the time-dependent solve relaxes the "
+                      "polarisation (TDGL), which needs [physics] flexoelectric = true or a "
+                      "[tip] bias")
+    t_end, dt = config.solve.t_end, config.solve.dt
+    if t_end is not None and dt is not None and dt > t_end:
+        errors.append(f"[solve] dt = {config.solve.dt!r}: must not exceed t_end = {config.solve.t_end!r}")
+    return dataclasses.replace(config, material=material, tip=tip)
