@@ -227,8 +227,8 @@ def plot_surface_map(path: pathlib.Path, x: np.ndarray, y: np.ndarray, values: n
     circle = mpl.patches.Circle((center[0] * 1e9, center[1] * 1e9), contact_radius * 1e9, fill=False,
                                 ls="--", color="k", lw=0.8)
     ax.add_patch(circle)
-    ax.set(xlabel="x (nm)", ylabel="y (nm)", aspect="equal",
-           title="surface vacancy map: mean c/c0 − 1 over the sensing depth")
+    ax.set(xlabel="x (nm)", ylabel="y (nm)", aspect="equal")
+    ax.set_title("surface vacancy map s: mean c/c0 − 1\nover the sensing depth", fontsize=10)
     fig.colorbar(image, ax=ax, label="c/c0 − 1")
     fig.tight_layout()
     fig.savefig(path, dpi=150)
