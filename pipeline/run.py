@@ -122,8 +122,9 @@ def solve_tip_load(comm: MPI.Comm, config: Config, tip: TipProblemParameters, st
     inner, outer = stack.geometry.refine_band
     radius = contact_edge(surface_pressure(solution.uh, solution.pressure, solution.ds_load),
                           stack.geometry).radius
-    remeshed = not inner <= radius <= outer and config.mesh.remesh
-    if not inner <= radius <= outer:
+    in_band = inner <= radius <= outer
+    remeshed = not in_band and config.mesh.remesh
+    if not in_band:
         L = scales.length
         log.warning("contact edge at r = %.4g nm lies outside the refined band [%.4g, %.4g] nm%s",
                     radius * L * 1e9, inner * L * 1e9, outer * L * 1e9,
