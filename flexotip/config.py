@@ -173,6 +173,15 @@ class MeshConfig:
                                low=0.0, high=1.0)
     remesh: bool = _key(True, "solved contact: re-mesh once, centred on the computed contact "
                         "radius, if the contact edge falls outside the refined band")
+    surface_size: float = _key(0.0, "thickness of the first cell layer under the film top "
+                               "(layers extruded from the top face, graded by surface_growth "
+                               "down to surface_depth; docs/model.md, 'Surface layers'); 0: no "
+                               "layers, isotropic cells up to the top", "m", low=0.0)
+    surface_growth: float = _key(1.3, "thickness ratio of neighbouring surface layers (they "
+                                 "stop growing at contact_size)", low=1.0, high=3.0,
+                                 open_low=True)
+    surface_depth: float = _key(3e-9, "depth of the layered region under the film top", "m",
+                                low=0.0, open_low=True)
     cache: bool = _key(True, "reuse a mesh generated before for the same geometry (the mesh "
                        "cache, meshes/README.md); false: always run gmsh")
 

@@ -259,6 +259,18 @@ def resolve(config: typing.Any, given: dict, errors: list[str], tip_radius: dict
     if mesh.far_size > film.half_width:
         errors.append(f"[mesh] far_size = {mesh.far_size!r}: must not exceed [film] "
                       f"half_width = {film.half_width!r}")
+    if mesh.surface_size > 0:
+        sensing = config.vacancies.sensing_depth
+        if mesh.surface_size > mesh.contact_size:
+            errors.append(f"[mesh] surface_size = {mesh.surface_size!r}: must not exceed "
+                          f"contact_size = {mesh.contact_size!r} (or 0 for no surface layers)")
+        if not sensing < mesh.surface_depth < film.thickness:
+            errors.append(f"[mesh] surface_depth = {mesh.surface_depth!r}: must lie between "
+                          f"[vacancies] sensing_depth = {sensing!r} and the film thickness "
+                          f"{film.thickness:.4g} m (the layers end one volume at the sensing depth)")
+        if mesh.surface_size > sensing:
+            errors.append(f"[mesh] surface_size = {mesh.surface_size!r}: must not exceed "
+                          f"[vacancies] sensing_depth = {sensing!r}")
     if film.air_thickness > 0 and config.tip.load == "contact":
         errors.append(f"[film] air_thickness = {film.air_thickness!r}: the solved contact "
                       "with an air layer is not available yet; allowed with load = 'contact': 0.0 "
