@@ -28,6 +28,12 @@ from flexotip.geometry import names
 from flexotip.geometry.mesh import StackMesh
 from flexotip.units import Scales
 
+AXIS_P_DEPTH = 2e-9
+"""Depth of ``Pz_axis_2nm_C_per_m2`` on the tip axis, m: below the depolarised surface layer."""
+
+INSIDE_CONTACT = 0.9
+"""``max_abs_P_inside_contact_C_per_m2`` is the max of |P| over r ≤ INSIDE_CONTACT·a."""
+
 SYMMETRY_SECTORS = {"full": (0.0, 2 * np.pi), "half": (-np.pi / 2, np.pi), "quarter": (0.0, np.pi / 2)}
 """Meshed sector of the film for each [film] symmetry: (first angle, span), radians."""
 
@@ -108,7 +114,7 @@ class ElectricCuts:
         a = contact_radius
         axis, axis_keys = self._axis(em, fields, a)
         line, line_keys = self._line(em, fields, a)
-        summary = {**axis_keys, **self._nodal_extremes(em), **self._contact_edge(fields, a), **line_keys,
+        summary = {**axis_keys, **self._nodal_extremes(em, a), **self._contact_edge(fields, a), **line_keys,
                    **self._film_top(em, a)}
         material = self.params.material
         summary |= {"susceptibility": material.susceptibility, "flexo_f11_V": material.f11,
@@ -134,8 +140,10 @@ class ElectricCuts:
             "phi_applied_V": (axis(fields.phi_applied)[:, 0] * s.potential if fields.phi_applied is not None
                               else np.zeros_like(depth))}
         P_magnitude = np.linalg.norm(P_axis, axis=1)
+        P_2nm = self._evaluator(np.array([x0]), np.array([y0]), np.array([-AXIS_P_DEPTH / s.length]))(em.P)
         keys = {"P_axis_max_C_per_m2": float(np.nanmax(P_magnitude)),
                 "P_axis_max_depth_m": float(depth[np.nanargmax(P_magnitude)] * s.length),
+                "Pz_axis_2nm_C_per_m2": float(P_2nm[0, 2] * s.polarization),
                 "Ez_below_tip_V_per_m": float(np.mean(E_axis[below, 2])),
                 "Ez_below_tip_depolarization_V_per_m": float(np.mean(E_dep_axis[below, 2]))}
         return table, keys
@@ -183,14 +191,25 @@ class ElectricCuts:
         return {"phi_top_min_V": float(np.nanmin(phi_top)) * self.scales.potential,
                 "phi_top_max_V": float(np.nanmax(phi_top)) * self.scales.potential}
 
-    def _nodal_extremes(self, em: ElectromechanicalSolution) -> dict:
-        """Largest nodal |P| (and where) and the extremes of φ over the nodes, on every rank."""
+    def _nodal_extremes(self, em: ElectromechanicalSolution, a: float) -> dict:
+        """Largest nodal |P| (and where), also inside the contact, and φ's nodal extremes.
+
+        Inside the contact means r ≤ 0.9a: the maximum over the whole film sits at the
+        contact edge, where ∇ε is singular and |P| grows with refinement.
+        """
         s = self.scales
         comm = em.P.function_space.mesh.comm
+        x0, y0 = self.stack.geometry.contact_center
+
+        def inside(x: np.ndarray) -> np.ndarray:
+            return np.hypot(x[:, 0] - x0, x[:, 1] - y0) <= INSIDE_CONTACT * a
+
+        inside_value, _ = postprocess.largest_nodal_norm(em.P, self.params.degree, inside)
         value, position = postprocess.largest_nodal_norm(em.P, self.params.degree)
         m = em.phi.function_space.dofmap.index_map.size_local
         phi = em.phi.x.array[:m] * s.potential
         return {"max_abs_P_C_per_m2": value * s.polarization,
+                "max_abs_P_inside_contact_C_per_m2": inside_value * s.polarization,
                 "max_abs_P_position_m": [float(c) * s.length for c in position],
                 "phi_min_V": postprocess.global_min(phi, comm),
                 "phi_max_V": postprocess.global_max(phi, comm)}

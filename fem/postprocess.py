@@ -6,6 +6,8 @@ result.
 
 from __future__ import annotations
 
+import typing
+
 from mpi4py import MPI
 
 import dolfinx.fem
@@ -137,12 +139,15 @@ class PointEvaluator:
         return values
 
 
-def largest_nodal_norm(function: dolfinx.fem.Function, degree: int) -> tuple[float, np.ndarray]:
+def largest_nodal_norm(function: dolfinx.fem.Function, degree: int,
+                       where: typing.Callable[[np.ndarray], np.ndarray] | None = None
+                       ) -> tuple[float, np.ndarray]:
     """Largest |f| over the nodes of a vector field, and where (every rank gets both).
 
     The field is read at the nodes of Lagrange of ``degree``; a field in another space of
     the same mesh (e.g. bubble-enriched, whose bubble coefficients are not point values)
-    is interpolated there first.
+    is interpolated there first. ``where`` (node coordinates (n, 3) → bool mask) restricts
+    the maximum to a region; with no node in it, the result is (0.0, NaNs).
 
     Returns:
         (largest magnitude, coordinates of that node in the mesh unit).
@@ -156,10 +161,15 @@ def largest_nodal_norm(function: dolfinx.fem.Function, degree: int) -> tuple[flo
     bs = V.dofmap.index_map_bs
     n = V.dofmap.index_map.size_local
     magnitude = np.linalg.norm(function.x.array[: bs * n].reshape(n, bs), axis=1)
+    coordinates = V.tabulate_dof_coordinates()[:n]
+    if where is not None:
+        magnitude = np.where(where(coordinates), magnitude, -1.0)
     comm = V.mesh.comm
     value, owner = comm.allreduce((float(magnitude.max()) if n else -1.0, comm.rank), op=MPI.MAXLOC)
-    where = V.tabulate_dof_coordinates()[int(np.argmax(magnitude))] if comm.rank == owner else None
-    return value, comm.bcast(where, root=owner)
+    if value < 0.0:
+        return 0.0, np.full(3, np.nan)
+    position = coordinates[int(np.argmax(magnitude))] if comm.rank == owner else None
+    return value, comm.bcast(position, root=owner)
 
 
 def max_shear(stress_tensors: np.ndarray) -> np.ndarray:

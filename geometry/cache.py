@@ -26,7 +26,7 @@ from flexotip.geometry.stack import StackGeometry
 PACKAGE = pathlib.Path(__file__).resolve().parent
 """The geometry package: its meshing source is part of every key."""
 
-SOURCES = ("stack.py", "mesh.py", "names.py")
+SOURCES = ("stack.py", "mesh.py", "names.py", "quality.py")
 """Files of this package whose text a cached mesh depends on."""
 
 

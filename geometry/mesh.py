@@ -21,8 +21,8 @@ import dolfinx.mesh
 import numpy as np
 
 from flexotip.geometry import cache as mesh_cache
-from flexotip.geometry import names
-from flexotip.geometry.stack import StackGeometry, add_film_stack, mesh_size
+from flexotip.geometry import names, quality
+from flexotip.geometry.stack import StackGeometry, add_film_stack, mesh_size, surface_layers
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,12 @@ class MeshReport:
             regular tetrahedron, <= 0 for an inverted one).
         time_s: Wall time of geometry + meshing (or of reading the cached mesh), s.
         from_cache: Whether the mesh was read from the cache instead of generated.
+        max_dihedral_angle_deg: Largest dihedral angle of any cell, degrees.
+        max_aspect_ratio: Largest longest-over-shortest edge ratio of any cell.
+        layers_max_dihedral_angle_deg: The same over the cells of the surface layers
+            (0 without layers).
+        layers_max_aspect_ratio: The same over the cells of the surface layers.
+        n_surface_layers: Number of cell layers above the surface depth (0: none).
     """
 
     n_cells: int
@@ -49,6 +55,11 @@ class MeshReport:
     min_quality: float
     time_s: float
     from_cache: bool = False
+    max_dihedral_angle_deg: float = 0.0
+    max_aspect_ratio: float = 0.0
+    layers_max_dihedral_angle_deg: float = 0.0
+    layers_max_aspect_ratio: float = 0.0
+    n_surface_layers: int = 0
 
 
 @dataclasses.dataclass
@@ -113,6 +124,7 @@ def _generate(model, geometry: StackGeometry) -> MeshReport:
     edge_min = model.mesh.getElementQualities(cells, "minEdge")
     edge_max = model.mesh.getElementQualities(cells, "maxEdge")
     node_tags, _, _ = model.mesh.getNodes()
+    shape_all, shape_layers = _cell_shapes(model, geometry)
     return MeshReport(
         n_cells=int(cells.size),
         n_vertices=int(node_tags.size),
@@ -120,7 +132,34 @@ def _generate(model, geometry: StackGeometry) -> MeshReport:
         h_max=float(edge_max.max()),
         min_quality=float(quality.min()),
         time_s=time.perf_counter() - start,
+        max_dihedral_angle_deg=shape_all.max_dihedral_angle_deg,
+        max_aspect_ratio=shape_all.max_aspect_ratio,
+        layers_max_dihedral_angle_deg=shape_layers.max_dihedral_angle_deg,
+        layers_max_aspect_ratio=shape_layers.max_aspect_ratio,
+        n_surface_layers=sum(map(len, surface_layers(geometry))) if geometry.layered else 0,
     )
+
+
+def _cell_shapes(model, geometry: StackGeometry) -> tuple[quality.CellShape, quality.CellShape]:
+    """Worst dihedral angle and aspect ratio of all cells and of the surface layers' cells."""
+    node_tags, coordinates, _ = model.mesh.getNodes()
+    index = np.zeros(int(node_tags.max()) + 1, dtype=np.int64)
+    index[node_tags.astype(np.int64)] = np.arange(node_tags.size)
+    coordinates = coordinates.reshape(-1, 3)
+    every, layered = [], []
+    eps = 1e-6 * geometry.film_thickness
+    for _, tag in model.getEntities(3):
+        _, _, nodes = model.mesh.getElements(3, tag)
+        cells = index[np.concatenate(nodes).astype(np.int64)].reshape(-1, 4)
+        every.append(cells)
+        z_low, z_high = model.getBoundingBox(3, tag)[2::3]
+        if geometry.layered and z_high < eps and z_low > -geometry.surface_depth - eps:
+            layered.append(cells)
+    shape = quality.cell_shape(coordinates, np.concatenate(every))
+    if not layered:
+        return shape, quality.CellShape(0.0, 0.0)
+    layers = quality.cell_shape(coordinates, np.concatenate(layered))
+    return shape, layers
 
 
 def _model_on_rank_zero(geometry: StackGeometry, cache: pathlib.Path | None) -> MeshReport:

@@ -46,6 +46,13 @@ class StackGeometry:
         refine_band: (inner, outer) radii of the annulus on the film top that gets
             ``contact_size`` cells, for a contact edge that is only predicted (solved
             contact); None refines the circle r = contact_radius only.
+        surface_size: Thickness of the first cell layer under the film top; 0 for no
+            layers (isotropic cells up to the top).
+        surface_growth: Thickness ratio of neighbouring layers (> 1); the layers stop
+            growing at ``contact_size``.
+        surface_depth: Depth of the layered region.
+        sensing_depth: Depth at which one layered volume ends exactly (the surface
+            map's sensing depth), 0 < sensing_depth < surface_depth.
 
     All lengths are in the model's length unit.
     """
@@ -62,6 +69,10 @@ class StackGeometry:
     symmetry: str = "full"
     edge_band: float | None = None
     refine_band: tuple[float, float] | None = None
+    surface_size: float = 0.0
+    surface_growth: float = 1.3
+    surface_depth: float = 0.0
+    sensing_depth: float = 0.0
 
     @property
     def bottom(self) -> float:
@@ -75,6 +86,37 @@ class StackGeometry:
         x_lo = -w if self.symmetry == "full" else 0.0
         y_lo = 0.0 if self.symmetry == "quarter" else -w
         return (x_lo, w), (y_lo, w)
+
+    @property
+    def layered(self) -> bool:
+        """Whether the film top is resolved by extruded surface layers."""
+        return self.surface_size > 0.0
+
+
+def surface_layers(geometry: StackGeometry) -> tuple[list[float], list[float]]:
+    """Thicknesses of the surface layers above and below the sensing depth, top down.
+
+    The thicknesses grow geometrically from ``surface_size`` by ``surface_growth`` and stop
+    growing at ``contact_size``. The layer boundary nearest to the sensing depth is moved
+    onto it, and the last one onto ``surface_depth``, by scaling each group of layers
+    (so neighbouring ratios stay within a few per cent of ``surface_growth``).
+
+    Returns:
+        (layers from 0 down to -sensing_depth, layers from -sensing_depth down to
+        -surface_depth), model length unit.
+    """
+    sizes, depth = [], 0.0
+    while depth < geometry.surface_depth * (1.0 - 1e-12):
+        size = min(geometry.surface_size * geometry.surface_growth ** len(sizes), geometry.contact_size)
+        sizes.append(size)
+        depth += size
+    bottoms = [sum(sizes[: k + 1]) for k in range(len(sizes))]
+    split = 1 + min(range(len(sizes) - 1), key=lambda k: abs(bottoms[k] - geometry.sensing_depth))
+    end = max(range(split, len(sizes)), key=lambda k: -abs(bottoms[k] - geometry.surface_depth)) + 1
+    upper, lower = sizes[:split], sizes[split:end]
+    scale_upper = geometry.sensing_depth / sum(upper)
+    scale_lower = (geometry.surface_depth - geometry.sensing_depth) / sum(lower)
+    return [h * scale_upper for h in upper], [h * scale_lower for h in lower]
 
 
 def mesh_size(geometry: StackGeometry, x: float, y: float, z: float) -> float:
@@ -96,6 +138,10 @@ def mesh_size(geometry: StackGeometry, x: float, y: float, z: float) -> float:
         The cell size at (x, y, z), model length unit.
     """
     x0, y0 = geometry.contact_center
+    if geometry.layered and z < 0.0:
+        # The layers copy the top face's triangles down to -surface_depth: below them,
+        # the sizes grow from there.
+        z = min(0.0, z + geometry.surface_depth)
     rho = math.hypot(x - x0, y - y0)
     inner, outer = geometry.refine_band or (geometry.contact_radius, geometry.contact_radius)
     distance_edge = math.hypot(max(inner - rho, rho - outer, 0.0), z)
@@ -105,17 +151,56 @@ def mesh_size(geometry: StackGeometry, x: float, y: float, z: float) -> float:
     return min(h_edge, h_disc, geometry.far_size)
 
 
-def _contact_disc(model: gmsh.model, geometry: StackGeometry, radius: float) -> list:
-    """Add the (symmetry-cut) disc of a radius at the tip axis on z = 0; return dimtags."""
+def _contact_disc(model: gmsh.model, geometry: StackGeometry, radius: float, z: float = 0.0) -> list:
+    """Add the (symmetry-cut) disc of a radius around the tip axis at height z; return dimtags."""
     occ = model.occ
     x0, y0 = geometry.contact_center
-    disc = [(2, occ.addDisk(x0, y0, 0.0, radius, radius))]
+    disc = [(2, occ.addDisk(x0, y0, z, radius, radius))]
     if geometry.symmetry == "full":
         return disc
     (x_lo, x_hi), (y_lo, y_hi) = geometry.lateral_range
-    rectangle = [(2, occ.addRectangle(x_lo, y_lo, 0.0, x_hi - x_lo, y_hi - y_lo))]
+    rectangle = [(2, occ.addRectangle(x_lo, y_lo, z, x_hi - x_lo, y_hi - y_lo))]
     kept, _ = occ.intersect(disc, rectangle)
     return kept
+
+
+def _add_layered_stack(model: gmsh.model, geometry: StackGeometry) -> None:
+    """The stack with the film top in layers, extruded up from the graded region's bottom.
+
+    The substrate and the film below -surface_depth are boxes, fragmented with the contact
+    disc(s) placed at z = -surface_depth. The faces of that plane are then extruded up to
+    -sensing_depth and on to the film top in layers of the thicknesses of
+    :func:`surface_layers`, thinnest at the top (``recombine=False``: gmsh copies the
+    plane's triangles into every layer and cuts each prism into three tetrahedra), and
+    the top faces on, unstructured, through the air. No Boolean operation follows an
+    extrusion (gmsh would lose the layered meshes), and the layered columns end at
+    -surface_depth, where cells are still as fine as the contact edge.
+    """
+    occ = model.occ
+    (x_lo, x_hi), (y_lo, y_hi) = geometry.lateral_range
+    dx, dy = x_hi - x_lo, y_hi - y_lo
+    depth = geometry.surface_depth
+    boxes = [(3, occ.addBox(x_lo, y_lo, geometry.bottom, dx, dy, geometry.substrate_thickness)),
+             (3, occ.addBox(x_lo, y_lo, -geometry.film_thickness, dx, dy, geometry.film_thickness - depth))]
+    discs = _contact_disc(model, geometry, geometry.contact_radius, -depth)
+    if geometry.edge_band is not None:
+        discs += _contact_disc(model, geometry, geometry.contact_radius - geometry.edge_band, -depth)
+    occ.fragment(boxes, discs)
+    occ.removeAllDuplicates()
+    tolerance = 1e-6 * geometry.film_thickness
+    faces = [(2, tag) for _, tag in occ.getEntities(2)
+             if all(abs(z + depth) < tolerance for z in occ.getBoundingBox(2, tag)[2::3])]
+    upper, lower = surface_layers(geometry)
+    for thicknesses in (lower[::-1], upper[::-1]):  # bottom up
+        height = sum(thicknesses)
+        heights = [sum(thicknesses[: k + 1]) / height for k in range(len(thicknesses))]
+        extruded = occ.extrude(faces, 0.0, 0.0, height, numElements=[1] * len(thicknesses),
+                               heights=heights, recombine=False)
+        # For each face: [its translated copy, the volume, the lateral faces...].
+        faces = [extruded[k - 1] for k, dimtag in enumerate(extruded) if dimtag[0] == 3]
+    if geometry.air_thickness > 0.0:
+        occ.extrude(faces, 0.0, 0.0, geometry.air_thickness)
+    occ.synchronize()
 
 
 def add_film_stack(model: gmsh.model, geometry: StackGeometry) -> gmsh.model:
@@ -137,18 +222,21 @@ def add_film_stack(model: gmsh.model, geometry: StackGeometry) -> gmsh.model:
     (x_lo, x_hi), (y_lo, y_hi) = geometry.lateral_range
     dx, dy = x_hi - x_lo, y_hi - y_lo
     t_film, t_air = geometry.film_thickness, geometry.air_thickness
-    layers = [
-        (3, occ.addBox(x_lo, y_lo, geometry.bottom, dx, dy, geometry.substrate_thickness)),
-        (3, occ.addBox(x_lo, y_lo, -t_film, dx, dy, t_film)),
-    ]
-    if t_air > 0.0:
-        layers.append((3, occ.addBox(x_lo, y_lo, 0.0, dx, dy, t_air)))
-    discs = _contact_disc(model, geometry, geometry.contact_radius)
-    if geometry.edge_band is not None:
-        discs += _contact_disc(model, geometry, geometry.contact_radius - geometry.edge_band)
-    occ.fragment(layers, discs)
-    occ.removeAllDuplicates()
-    occ.synchronize()
+    if geometry.layered:
+        _add_layered_stack(model, geometry)
+    else:
+        discs = _contact_disc(model, geometry, geometry.contact_radius)
+        if geometry.edge_band is not None:
+            discs += _contact_disc(model, geometry, geometry.contact_radius - geometry.edge_band)
+        layers = [
+            (3, occ.addBox(x_lo, y_lo, geometry.bottom, dx, dy, geometry.substrate_thickness)),
+            (3, occ.addBox(x_lo, y_lo, -t_film, dx, dy, t_film)),
+        ]
+        if t_air > 0.0:
+            layers.append((3, occ.addBox(x_lo, y_lo, 0.0, dx, dy, t_air)))
+        occ.fragment(layers, discs)
+        occ.removeAllDuplicates()
+        occ.synchronize()
 
     groups: dict[str, list[int]] = {}
     for _, tag in model.getEntities(3):
@@ -185,6 +273,8 @@ def add_film_stack(model: gmsh.model, geometry: StackGeometry) -> gmsh.model:
                 name = names.WALL_YMAX
             elif abs(ymin - y_lo) < eps:
                 name = names.SYMMETRY_Y if geometry.symmetry == "quarter" else names.WALL_YMIN
+        if name is None and len(model.getAdjacencies(2, tag)[0]) == 2:
+            continue  # an interior face of the layered film top: no boundary
         if name is None:
             raise RuntimeError(f"gmsh surface {tag} with bounding box "
                                f"{(xmin, ymin, zmin, xmax, ymax, zmax)} matches no boundary")

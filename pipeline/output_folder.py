@@ -46,6 +46,12 @@ def mesh_summary(stack: StackMesh, scales: Scales) -> dict:
         "h_max_m": report.h_max * scales.length,
         "mesh_min_quality": report.min_quality,
         "mesh_from_cache": report.from_cache,
+        "max_dihedral_angle_deg": report.max_dihedral_angle_deg,
+        "max_aspect_ratio": report.max_aspect_ratio,
+        "surface_layers_max_dihedral_angle_deg": report.layers_max_dihedral_angle_deg,
+        "surface_layers_max_aspect_ratio": report.layers_max_aspect_ratio,
+        "n_surface_layers": report.n_surface_layers,
+        "surface_size_m": stack.geometry.surface_size * scales.length,
         "time_mesh_s": report.time_s,
     }
 

@@ -66,6 +66,10 @@ def stack_geometry(config: Config, scales: Scales, contact_radius: float | None 
         symmetry=film.symmetry,
         edge_band=mesh.contact_size / L if punch else None,
         refine_band=band,
+        surface_size=mesh.surface_size / L,
+        surface_growth=mesh.surface_growth,
+        surface_depth=mesh.surface_depth / L if mesh.surface_size > 0 else 0.0,
+        sensing_depth=config.vacancies.sensing_depth / L if mesh.surface_size > 0 else 0.0,
     )
 
 
