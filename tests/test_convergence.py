@@ -1,7 +1,9 @@
-"""Mesh convergence (verification/convergence.py): the levels, the analysis, the report.
+"""``flexotip converge``: the levels, the analysis, the report, and the command end to end.
 
 The levels (:func:`refined_config`) and the analysis are pure functions, tested on
-synthetic sequences with a known order (no DOLFINx, no solve).
+synthetic sequences with a known order (no DOLFINx, no solve). The command runs once end
+to end, on a tiny mechanics-only config at two levels; its failure path runs with the
+pipeline replaced by a stand-in whose second level fails.
 """
 
 from __future__ import annotations
@@ -13,12 +15,28 @@ import subprocess
 import sys
 
 import pytest
+from helpers import MECHANICS_ONLY, read_summary
 
+from flexotip import cli
 from flexotip import config as config_module
 from flexotip.verification import convergence, convergence_report
 
+TINY = {"film": {"half_width": 100e-9, "substrate_thickness": 60e-9, "symmetry": "quarter"},
+        "physics": MECHANICS_ONLY, "mesh": {"contact_size": 2e-9, "far_size": 40e-9, "growth": 0.5},
+        "output": {"fields": []}}
+"""The smallest run that shows the command working: 620 and 2.5 k cells, about a second each."""
+TINY_CASE = config_module.to_toml(config_module.from_dict(TINY))
+
 LAYERED = {"mesh": {"contact_size": 0.5e-9, "surface_size": 0.2e-9, "surface_growth": 1.3,
                     "surface_depth": 3e-9, "far_size": 50e-9, "growth": 0.15}}
+
+
+def write_config(outdir, comm, text: str = TINY_CASE):
+    path = outdir / "case.toml"
+    if comm.rank == 0:
+        path.write_text(text)
+    comm.Barrier()
+    return path
 
 
 # -- levels -------------------------------------------------------------------------------
@@ -209,3 +227,86 @@ def test_the_analysis_loads_no_dolfinx():
             "print(sorted({m.split('.')[0] for m in sys.modules} & {'dolfinx', 'ufl', 'petsc4py', 'gmsh'}))")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert loaded.stdout.strip() == "[]", loaded.stdout
+
+
+# -- the command --------------------------------------------------------------------------
+@pytest.mark.parametrize(("arguments", "message"), [
+    (["--levels", "1"], "--levels 1: must be an integer ≥ 2"),
+    (["--ratio", "1"], "--ratio 1: must be a finite number > 1"),
+    (["--ratio", "nan"], "--ratio nan: must be a finite number > 1"),
+    (["--rtol", "0"], "--rtol 0: must be a finite number > 0"),
+    (["--atol-density", "-1"], "--atol-density -1: must be a finite number > 0"),
+])
+def test_argument_errors_exit_2_before_running(outdir, comm, capsys, arguments, message):
+    path = write_config(outdir, comm)
+    status = cli.main(["converge", str(path), "--out", str(outdir / "study"), *arguments])
+    assert status == cli.EXIT_USER_ERROR
+    assert not (outdir / "study").exists()
+    if comm.rank == 0:
+        assert message in capsys.readouterr().err
+
+
+def test_an_invalid_level_exits_2_before_running(outdir, comm, capsys):
+    text = '[solve]\nsolver = "spectral"\nspectral_modes = 2048\n[physics]\nflexoelectric = false\n'
+    path = write_config(outdir, comm, text)
+    status = cli.main(["converge", str(path), "--out", str(outdir / "study"), "--levels", "3"])
+    assert status == cli.EXIT_USER_ERROR
+    assert not (outdir / "study").exists()
+    if comm.rank == 0:
+        err = capsys.readouterr().err
+        assert "level 2 of" in err and "[solve] spectral_modes = 8192" in err
+
+
+def test_a_failed_level_is_reported(outdir, comm, capsys, monkeypatch):
+    """The second level's solver fails: the first is analysed alone, the third not run, exit 3."""
+    from flexotip.errors import SolverError
+    from flexotip.pipeline import run as pipeline
+
+    def fake_run(comm, config, folder):
+        if config.mesh.contact_size < 2e-9:
+            raise SolverError("flexotip_mech", "DIVERGED_ITS", 2)
+        return SUMMARY
+
+    monkeypatch.setattr(pipeline, "run", fake_run)
+    path = write_config(outdir, comm)
+    status = cli.main(["converge", str(path), "--out", str(outdir / "study"), "--quiet"])
+    assert status == cli.EXIT_SOLVER_FAILED
+    report = json.loads((outdir / "study" / "convergence.json").read_text())
+    assert report["status"] == "failed" and report["all_converged"] is None
+    assert [level["status"] for level in report["levels"]] == ["complete", "failed", "not run"]
+    assert "flexotip_mech did not converge: DIVERGED_ITS" in report["levels"][1]["error"]
+    assert report["keys"]["approach_m"]["values"] == [SUMMARY["approach_m"]]
+    assert "level 1 failed" in (outdir / "study" / "convergence.md").read_text()
+    if comm.rank == 0:
+        assert "level 1 failed" in capsys.readouterr().err
+
+
+@pytest.mark.convergence
+def test_converge_end_to_end(outdir, comm, capsys):
+    """Two levels of a tiny mechanics-only run through the command line (also on 2 ranks)."""
+    path = write_config(outdir, comm)
+    study = outdir / "study"
+    status = cli.main(["converge", str(path), "--out", str(study), "--levels", "2", "--ratio", "2",
+                       "--quiet"])
+    report = json.loads((study / "convergence.json").read_text())
+    assert status == (0 if report["all_converged"] else 1)
+    assert report["status"] == "complete" and report["n_ranks"] == comm.size
+    assert [level["status"] for level in report["levels"]] == ["complete", "complete"]
+    runs = [read_summary(study / f"level_{k}") for k in range(2)]
+    assert runs[1]["n_cells"] > 3 * runs[0]["n_cells"]
+    assert report["levels"][1]["mesh"]["contact_size"] == pytest.approx(1e-9, rel=1e-12)
+    assert [level["n_cells"] for level in report["levels"]] == [run["n_cells"] for run in runs]
+    headline = ["axis_displacement_m", "contact_radius_m", "max_pressure_Pa", "approach_m",
+                "max_shear_stress_Pa", "max_shear_depth_m"]
+    assert list(report["keys"])[:6] == headline
+    for key, item in report["keys"].items():
+        assert item["values"] == [run[key] for run in runs], key
+        assert item["observed_order"] is None and item["tolerance_kind"] == "relative"
+    assert all(key in report["keys"] for key in headline)
+    assert (study / "convergence.png").stat().st_size > 10_000
+    table = (study / "convergence.md").read_text()
+    assert f"flexotip converge {path} --out {study} --levels 2 --ratio 2 --quiet" in table
+    if comm.rank == 0:
+        out = capsys.readouterr().out
+        assert str(study / "convergence.md") in out
+        assert all(key in out for key in report["not_converged"])
