@@ -1,8 +1,9 @@
-"""Command line: ``flexotip check|mesh|run [CONFIG] [--out DIR]`` and ``flexotip crosscheck CASE --out DIR``.
+"""Command line: ``flexotip check|mesh|run|converge [CONFIG]``, ``flexotip crosscheck CASE --out DIR``.
 
 User errors (a bad config, a missing file) print one clear message per problem and exit
 with status 2, without a traceback; a solver that does not converge exits with status 3
-after writing its partial results. Works under ``mpiexec -n N``: every rank validates
+after writing its partial results. ``flexotip converge`` exits with 1 when some key did
+not converge. Works under ``mpiexec -n N``: every rank validates
 the same file, rank 0 prints.
 
 The command line is the one module of the core that reaches up: each command imports
@@ -19,6 +20,7 @@ import sys
 
 EXIT_USER_ERROR = 2
 EXIT_SOLVER_FAILED = 3
+EXIT_NOT_CONVERGED = 1
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -45,14 +47,33 @@ def _parser() -> argparse.ArgumentParser:
     crosscheck.add_argument("--levels", type=int, nargs="+", default=[0, 1, 2],
                             help="resolutions: 0 coarse, 1 default, 2 fine (default: all three)")
     crosscheck.add_argument("--quiet", action="store_true", help="log warnings only")
+    _add_converge(sub, help_config)
     return parser
 
 
-def _say(message: str, stream=sys.stdout) -> None:
+def _add_converge(sub, help_config: str) -> None:
+    converge = sub.add_parser("converge", help="run one config at N levels, every mesh length divided by "
+                              "r per level, and report whether its summary keys converge")
+    converge.add_argument("config", nargs="?", help=help_config)
+    converge.add_argument("--out", required=True, type=pathlib.Path, help="output folder (created)")
+    converge.add_argument("--levels", type=int, default=3,
+                          help="number of levels, ≥ 2; level 0 is the config as given (default: 3)")
+    converge.add_argument("--ratio", type=float, default=2.0,
+                          help="refinement ratio between levels, > 1 (default: 2)")
+    converge.add_argument("--rtol", type=float, default=0.02,
+                          help="largest relative change between the last two levels, > 0 (default: 0.02)")
+    converge.add_argument("--atol-density", type=float, default=0.02,
+                          help="largest absolute change of the surface-map densities delta_*, s_*, > 0 "
+                               "(default: 0.02)")
+    converge.add_argument("--quiet", action="store_true", help="log warnings only")
+
+
+def _say(message: str, stream=None) -> None:
+    """Print on rank 0, to ``stream`` or the current stdout (looked up now, so that it can be captured)."""
     from mpi4py import MPI
 
     if MPI.COMM_WORLD.rank == 0:
-        print(message, file=stream, flush=True)
+        print(message, file=stream or sys.stdout, flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -66,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     comm = MPI.COMM_WORLD
     if args.command == "crosscheck":
         return _crosscheck(comm, args)
+    if args.command == "converge":
+        return _converge(comm, args, sys.argv[1:] if argv is None else argv)
     try:
         config = config_module.load(args.config)
     except config_module.ConfigError as error:
@@ -120,6 +143,56 @@ def _crosscheck(comm, args) -> int:
         return EXIT_USER_ERROR
     return _in_output_folder(comm, args,
                              lambda outdir: crosscheck.run(comm, args.case, outdir, tuple(args.levels)))
+
+
+def _converge_argument_error(args) -> str | None:
+    """What is wrong with the numbers of ``flexotip converge``, or None."""
+    import math
+
+    if args.levels < 2:
+        return f"--levels {args.levels}: must be an integer ≥ 2"
+    if not (math.isfinite(args.ratio) and args.ratio > 1):
+        return f"--ratio {args.ratio:g}: must be a finite number > 1"
+    for option, value in (("--rtol", args.rtol), ("--atol-density", args.atol_density)):
+        if not (math.isfinite(value) and value > 0):
+            return f"{option} {value:g}: must be a finite number > 0"
+    return None
+
+
+def _converge(comm, args, argv: list[str]) -> int:
+    """``flexotip converge``: arguments and every level's config checked, then the levels run."""
+    import shlex
+
+    from flexotip import config as config_module
+
+    problem = _converge_argument_error(args)
+    if problem:
+        _say(f"flexotip: converge {problem}", sys.stderr)
+        return EXIT_USER_ERROR
+    from flexotip.verification import convergence
+
+    name = args.config or "built-in defaults"
+    try:
+        configs = convergence.level_configs(config_module.load(args.config), args.levels, args.ratio, name)
+    except config_module.ConfigError as error:
+        _say(f"flexotip: {error}", sys.stderr)
+        return EXIT_USER_ERROR
+    launcher = f"mpiexec -n {comm.size} " if comm.size > 1 else ""
+    settings = convergence.Settings(name, args.ratio, args.rtol, args.atol_density,
+                                    launcher + "flexotip " + shlex.join(argv))
+    reports = []
+    status = _in_output_folder(comm, args, lambda outdir: reports.append(
+        convergence.run(comm, configs, outdir, settings)))
+    if status != 0:
+        return status
+    from flexotip.verification.convergence_report import verdict
+
+    report = reports[0]
+    _say(f"{args.out.resolve() / 'convergence.md'}: {verdict(report)}")
+    if report["status"] == "failed":
+        _say(f"flexotip: converge: {verdict(report)}; partial results in {args.out.resolve()}", sys.stderr)
+        return EXIT_SOLVER_FAILED
+    return 0 if report["all_converged"] else EXIT_NOT_CONVERGED
 
 
 if __name__ == "__main__":
