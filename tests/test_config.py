@@ -77,6 +77,11 @@ BAD_CONFIGS = [
      "a rounded punch edge needs the solved contact"),
     ("bad Nitsche variant", "[solve]\ncontact_theta = 2\n",
      "[solve] contact_theta = 2: must be one of 1, 0, -1"),
+    ("surface layer thicker than the edge cells", "[mesh]\nsurface_size = 0.8e-9\n",
+     "[mesh] surface_size = 8e-10: must not exceed contact_size"),
+    ("surface layers above the sensing depth", "[mesh]\nsurface_size = 0.05e-9\nsurface_depth = 0.8e-9\n",
+     "[mesh] surface_depth = 8e-10: must lie between [vacancies] sensing_depth"),
+    ("flat surface layers", "[mesh]\nsurface_growth = 1.0\n", "[mesh] surface_growth = 1.0: must be a number > 1"),
 ]
 
 

@@ -12,16 +12,20 @@ import ufl
 from flexotip.fem.postprocess import assemble_scalar
 from flexotip.geometry import names
 from flexotip.geometry.mesh import build_mesh
-from flexotip.geometry.stack import StackGeometry, mesh_size
+from flexotip.geometry import quality
+from flexotip.geometry.stack import StackGeometry, mesh_size, surface_layers
 
 FRACTION = {"full": 1.0, "half": 0.5, "quarter": 0.25}
 
 
-def geometry(symmetry: str, air: float = 0.0, center=(0.0, 0.0), band=None) -> StackGeometry:
+def geometry(symmetry: str, air: float = 0.0, center=(0.0, 0.0), band=None,
+             surface_size: float = 0.0) -> StackGeometry:
     return StackGeometry(film_thickness=10.0, substrate_thickness=20.0, air_thickness=air,
                          half_width=40.0, contact_radius=5.0, contact_center=center,
                          contact_size=0.5, far_size=10.0, growth=0.4, symmetry=symmetry,
-                         edge_band=band)
+                         edge_band=band, surface_size=surface_size, surface_growth=1.3,
+                         surface_depth=2.0 if surface_size else 0.0,
+                         sensing_depth=1.0 if surface_size else 0.0)
 
 
 @pytest.mark.parametrize("symmetry", ["full", "half", "quarter"])
@@ -94,3 +98,64 @@ def test_cached_mesh_is_the_generated_one(comm, outdir):
     assert not other.report.from_cache
     if comm.rank == 0:
         assert len(list(cache.glob("*.msh"))) == 2 and not list(cache.glob("*.tmp*"))
+
+
+def test_surface_layers_grade_and_end_on_the_sensing_and_surface_depths():
+    g = geometry("full", surface_size=0.05)
+    upper, lower = surface_layers(g)
+    assert sum(upper) == pytest.approx(1.0, rel=1e-14) and sum(lower) == pytest.approx(1.0, rel=1e-14)
+    thicknesses = np.array(upper + lower)
+    assert thicknesses[0] == pytest.approx(0.05, rel=0.2)  # the groups are rescaled to fit
+    ratios = thicknesses[1:] / thicknesses[:-1]
+    assert np.all(ratios[: len(upper) - 1] == pytest.approx(1.3))
+    assert np.all(ratios < 1.3 * 1.2) and thicknesses.max() <= 0.5 * 1.2  # capped near contact_size
+
+
+def test_cell_shape_measures():
+    regular = np.array([[1, 1, 1], [1, -1, -1], [-1, 1, -1], [-1, -1, 1]], dtype=float)
+    corner = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1]], dtype=float)
+    assert np.degrees(quality.dihedral_angles(regular[None])) == pytest.approx(np.full((1, 6), 70.5288), abs=1e-4)
+    assert sorted(np.degrees(quality.dihedral_angles(corner[None]))[0]) == pytest.approx(
+        [54.7356] * 3 + [90.0] * 3, abs=1e-4)
+    thin = corner * [1.0, 1.0, 1e-3]  # a flat corner tetrahedron: thin, its largest angle still 90°
+    shape = quality.cell_shape(thin, np.array([[0, 1, 2, 3]]))
+    assert shape.max_dihedral_angle_deg == pytest.approx(90.0) and shape.max_aspect_ratio == pytest.approx(
+        math.sqrt(2) / 1e-3, rel=1e-6)
+    sliver = np.array([[0, 0, 0], [1, 1, 0], [1, 0, 1e-3], [0, 1, 1e-3]], dtype=float)
+    assert quality.cell_shape(sliver, np.array([[0, 1, 2, 3]])).max_dihedral_angle_deg > 179.0
+
+
+@pytest.mark.parametrize(("symmetry", "air", "band"), [("full", 0.0, None), ("half", 2.0, 0.5),
+                                                       ("quarter", 2.0, None)])
+def test_layered_film_top(comm, symmetry, air, band):
+    """Layers under the film top: exact volumes, planes at their depths, bounded angles."""
+    g = geometry(symmetry, air=air, band=band, surface_size=0.05)
+    stack = build_mesh(comm, g)
+    plain = {names.FILM, names.SUBSTRATE, names.CONTACT, names.FILM_TOP, names.FILM_SUBSTRATE,
+             names.SUBSTRATE_BOTTOM, names.CONTACT_EDGE}
+    assert plain <= set(stack.groups)
+    msh = stack.msh
+    dx = ufl.Measure("dx", domain=msh, subdomain_data=stack.cell_tags)
+    one = dolfinx.fem.Constant(msh, 1.0)
+    box_area = (2 * 40.0) ** 2 * FRACTION[symmetry]
+    assert assemble_scalar(one * dx(stack.groups[names.FILM])) == pytest.approx(box_area * 10.0)
+    assert assemble_scalar(one * dx(stack.groups[names.SUBSTRATE])) == pytest.approx(box_area * 20.0)
+    facet = "+" if air else None
+    ds = ufl.Measure("dS" if air else "ds", domain=msh, subdomain_data=stack.facet_tags)
+    one_side = one(facet) if facet else one
+    disc = assemble_scalar(one_side * ds(stack.groups[names.CONTACT]))
+    assert disc == pytest.approx(math.pi * 25.0 * FRACTION[symmetry], rel=5e-3)
+    # Every vertex of the graded region sits on one of the layer planes, among them
+    # z = -sensing_depth and z = -surface_depth exactly.
+    upper, lower = surface_layers(g)
+    planes = -np.cumsum([0.0] + upper + lower)
+    z = msh.geometry.x[:, 2]
+    graded = z[(z <= 0.0) & (z >= -g.surface_depth - 1e-9)]
+    assert np.min(np.abs(graded[:, None] - planes[None, :]), axis=1).max() < 1e-9
+    found = np.unique(np.concatenate(comm.allgather(np.round(graded, 9))))
+    assert found == pytest.approx(np.sort(np.round(planes, 9)), abs=1e-9)
+    report = stack.report
+    assert report.n_surface_layers == len(planes) - 1
+    assert report.layers_max_aspect_ratio > 20.0  # thin cells under coarse triangles
+    assert report.layers_max_dihedral_angle_deg < 140.0  # prisms over good triangles
+    assert 0.0 < report.max_dihedral_angle_deg < 180.0

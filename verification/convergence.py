@@ -75,7 +75,9 @@ NOT_PHYSICS_PREFIXES = ("time_", "n_", "failure_", "flexo_f")
 NOT_PHYSICS_SUFFIXES = ("_version", "_iterations", "_steps", "_rounds", "_solves", "_updates")
 NOT_PHYSICS_KEYS = frozenset({
     # the mesh itself
-    "h_min_m", "h_max_m", "mesh_min_quality", "contact_band_inner_m", "contact_band_outer_m",
+    "h_min_m", "h_max_m", "mesh_min_quality", "max_dihedral_angle_deg", "max_aspect_ratio",
+    "surface_layers_max_dihedral_angle_deg", "surface_layers_max_aspect_ratio", "surface_size_m",
+    "contact_band_inner_m", "contact_band_outer_m",
     "spectral_modes",
     # the config echoed back (the same at every level)
     "force_N", "tip_radius_m", "contact_modulus_Pa", "susceptibility", "tip_bias_V", "sensing_depth_m",
