@@ -161,14 +161,13 @@ def largest_nodal_norm(function: dolfinx.fem.Function, degree: int,
     bs = V.dofmap.index_map_bs
     n = V.dofmap.index_map.size_local
     magnitude = np.linalg.norm(function.x.array[: bs * n].reshape(n, bs), axis=1)
-    coordinates = V.tabulate_dof_coordinates()[:n]
     if where is not None:
-        magnitude = np.where(where(coordinates), magnitude, -1.0)
+        magnitude = np.where(where(V.tabulate_dof_coordinates()[:n]), magnitude, -1.0)
     comm = V.mesh.comm
     value, owner = comm.allreduce((float(magnitude.max()) if n else -1.0, comm.rank), op=MPI.MAXLOC)
     if value < 0.0:
         return 0.0, np.full(3, np.nan)
-    position = coordinates[int(np.argmax(magnitude))] if comm.rank == owner else None
+    position = V.tabulate_dof_coordinates()[int(np.argmax(magnitude))] if comm.rank == owner else None
     return value, comm.bcast(position, root=owner)
 
 

@@ -112,7 +112,7 @@ def surface_layers(geometry: StackGeometry) -> tuple[list[float], list[float]]:
         depth += size
     bottoms = [sum(sizes[: k + 1]) for k in range(len(sizes))]
     split = 1 + min(range(len(sizes) - 1), key=lambda k: abs(bottoms[k] - geometry.sensing_depth))
-    end = max(range(split, len(sizes)), key=lambda k: -abs(bottoms[k] - geometry.surface_depth)) + 1
+    end = 1 + min(range(split, len(sizes)), key=lambda k: abs(bottoms[k] - geometry.surface_depth))
     upper, lower = sizes[:split], sizes[split:end]
     scale_upper = geometry.sensing_depth / sum(upper)
     scale_lower = (geometry.surface_depth - geometry.sensing_depth) / sum(lower)
@@ -164,29 +164,19 @@ def _contact_disc(model: gmsh.model, geometry: StackGeometry, radius: float, z: 
     return kept
 
 
-def _add_layered_stack(model: gmsh.model, geometry: StackGeometry) -> None:
-    """The stack with the film top in layers, extruded up from the graded region's bottom.
+def _extrude_surface_layers(model: gmsh.model, geometry: StackGeometry) -> None:
+    """Extrude the plane z = -surface_depth up to the film top in layers, then the air.
 
-    The substrate and the film below -surface_depth are boxes, fragmented with the contact
-    disc(s) placed at z = -surface_depth. The faces of that plane are then extruded up to
-    -sensing_depth and on to the film top in layers of the thicknesses of
-    :func:`surface_layers`, thinnest at the top (``recombine=False``: gmsh copies the
-    plane's triangles into every layer and cuts each prism into three tetrahedra), and
-    the top faces on, unstructured, through the air. No Boolean operation follows an
-    extrusion (gmsh would lose the layered meshes), and the layered columns end at
-    -surface_depth, where cells are still as fine as the contact edge.
+    The faces of that plane (cut by the contact discs) are extruded up to -sensing_depth
+    and on to the film top in layers of the thicknesses of :func:`surface_layers`,
+    thinnest at the top (``recombine=False``: gmsh copies the plane's triangles into every
+    layer and cuts each prism into three tetrahedra), and the top faces on, unstructured,
+    through the air. No Boolean operation may follow an extrusion (gmsh would lose the
+    layered meshes), and the layered columns end at -surface_depth, where cells are still
+    as fine as the contact edge.
     """
     occ = model.occ
-    (x_lo, x_hi), (y_lo, y_hi) = geometry.lateral_range
-    dx, dy = x_hi - x_lo, y_hi - y_lo
     depth = geometry.surface_depth
-    boxes = [(3, occ.addBox(x_lo, y_lo, geometry.bottom, dx, dy, geometry.substrate_thickness)),
-             (3, occ.addBox(x_lo, y_lo, -geometry.film_thickness, dx, dy, geometry.film_thickness - depth))]
-    discs = _contact_disc(model, geometry, geometry.contact_radius, -depth)
-    if geometry.edge_band is not None:
-        discs += _contact_disc(model, geometry, geometry.contact_radius - geometry.edge_band, -depth)
-    occ.fragment(boxes, discs)
-    occ.removeAllDuplicates()
     tolerance = 1e-6 * geometry.film_thickness
     faces = [(2, tag) for _, tag in occ.getEntities(2)
              if all(abs(z + depth) < tolerance for z in occ.getBoundingBox(2, tag)[2::3])]
@@ -200,7 +190,6 @@ def _add_layered_stack(model: gmsh.model, geometry: StackGeometry) -> None:
         faces = [extruded[k - 1] for k, dimtag in enumerate(extruded) if dimtag[0] == 3]
     if geometry.air_thickness > 0.0:
         occ.extrude(faces, 0.0, 0.0, geometry.air_thickness)
-    occ.synchronize()
 
 
 def add_film_stack(model: gmsh.model, geometry: StackGeometry) -> gmsh.model:
@@ -222,21 +211,23 @@ def add_film_stack(model: gmsh.model, geometry: StackGeometry) -> gmsh.model:
     (x_lo, x_hi), (y_lo, y_hi) = geometry.lateral_range
     dx, dy = x_hi - x_lo, y_hi - y_lo
     t_film, t_air = geometry.film_thickness, geometry.air_thickness
+    # With surface layers, the boxes and the contact disc(s) end at z = -surface_depth
+    # and the layers are extruded from there (no Boolean operation may follow).
+    depth = geometry.surface_depth if geometry.layered else 0.0
+    layers = [
+        (3, occ.addBox(x_lo, y_lo, geometry.bottom, dx, dy, geometry.substrate_thickness)),
+        (3, occ.addBox(x_lo, y_lo, -t_film, dx, dy, t_film - depth)),
+    ]
+    if t_air > 0.0 and not geometry.layered:
+        layers.append((3, occ.addBox(x_lo, y_lo, 0.0, dx, dy, t_air)))
+    discs = _contact_disc(model, geometry, geometry.contact_radius, -depth)
+    if geometry.edge_band is not None:
+        discs += _contact_disc(model, geometry, geometry.contact_radius - geometry.edge_band, -depth)
+    occ.fragment(layers, discs)
+    occ.removeAllDuplicates()
     if geometry.layered:
-        _add_layered_stack(model, geometry)
-    else:
-        discs = _contact_disc(model, geometry, geometry.contact_radius)
-        if geometry.edge_band is not None:
-            discs += _contact_disc(model, geometry, geometry.contact_radius - geometry.edge_band)
-        layers = [
-            (3, occ.addBox(x_lo, y_lo, geometry.bottom, dx, dy, geometry.substrate_thickness)),
-            (3, occ.addBox(x_lo, y_lo, -t_film, dx, dy, t_film)),
-        ]
-        if t_air > 0.0:
-            layers.append((3, occ.addBox(x_lo, y_lo, 0.0, dx, dy, t_air)))
-        occ.fragment(layers, discs)
-        occ.removeAllDuplicates()
-        occ.synchronize()
+        _extrude_surface_layers(model, geometry)
+    occ.synchronize()
 
     groups: dict[str, list[int]] = {}
     for _, tag in model.getEntities(3):
