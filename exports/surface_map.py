@@ -24,6 +24,7 @@ from flexotip.fem import postprocess
 from flexotip.fem.postprocess import PointEvaluator
 from flexotip.fem.vacancy_problem import VacancySolution
 from flexotip.geometry.mesh import StackMesh
+from flexotip.geometry.stack import surface_layers
 from flexotip.units import Scales
 
 log = logging.getLogger(__name__)
@@ -33,8 +34,11 @@ class SurfaceMap:
     """The simulated KPFM/NVC map s(x, y) = mean of c/c0 over −d_s ≤ z ≤ 0, minus 1.
 
     c/c0 = exp(w) is sampled on a square grid centred on the tip axis, over the meshed part
-    of the film top, at the Gauss–Legendre points of the sensing depth (the mean is exact
-    for a c that is a polynomial of degree ≤ 2·depth_points − 1 in z across it).
+    of the film top, at the Gauss–Legendre points of each interval of the sensing depth
+    (composite rule). On a layered mesh the intervals are the surface layers above
+    −d_s, so the rule integrates across no cell face in z: the mean is the integral of the
+    discrete field over the tagged sensing layer, exact to the rule's order inside each
+    layer (degree ≤ 2·depth_points − 1 in z). Without layers it is one interval.
 
     Args:
         msh: The mesh.
@@ -42,7 +46,9 @@ class SurfaceMap:
         extent: Half side of the square, mesh length unit.
         samples: Grid points per side.
         sensing_depth: d_s, mesh length unit.
-        depth_points: Gauss–Legendre points over the depth.
+        depth_points: Gauss–Legendre points per depth interval.
+        layers: Thicknesses of the intervals from the top down, summing to d_s (mesh
+            length unit); ``None`` for one interval.
 
     Attributes:
         x, y: Grid coordinates (1D, mesh length unit), x along the first axis of ``values``.
@@ -50,15 +56,18 @@ class SurfaceMap:
     """
 
     def __init__(self, msh, center: tuple[float, float], extent: float, samples: int,
-                 sensing_depth: float, depth_points: int = 4):
+                 sensing_depth: float, depth_points: int = 4, layers: list[float] | None = None):
         x0, y0 = center
         self.x = x0 + np.linspace(-extent, extent, samples)
         self.y = y0 + np.linspace(-extent, extent, samples)
         gx, gy = np.meshgrid(self.x, self.y, indexing="ij")
         self.radius = np.hypot(gx - x0, gy - y0)
         nodes, weights = np.polynomial.legendre.leggauss(depth_points)
-        self._depths = -0.5 * sensing_depth * (nodes + 1.0)
-        self._weights = 0.5 * weights
+        thicknesses = np.asarray(layers if layers else [sensing_depth], dtype=float)
+        tops = np.concatenate([[0.0], np.cumsum(thicknesses)[:-1]])
+        self._depths = np.concatenate([-(top + 0.5 * h * (nodes + 1.0))
+                                       for top, h in zip(tops, thicknesses, strict=True)])
+        self._weights = np.concatenate([0.5 * weights * h for h in thicknesses]) / thicknesses.sum()
         points = np.concatenate([np.c_[gx.ravel(), gy.ravel(), np.full(gx.size, z)] for z in self._depths])
         self._shape = gx.shape
         self._evaluator = PointEvaluator(msh, points)
@@ -156,8 +165,11 @@ class VacancyMap:
         self.sensing_depth, self.symmetry_fraction, self.surface = sensing_depth, symmetry_fraction, surface
         geometry = stack.geometry
         extent = min(PROFILE_EXTENT * contact_radius, geometry.half_width)
+        layers = surface_layers(geometry)[0] if geometry.layered else None
+        if layers and not np.isclose(sum(layers), sensing_depth / scales.length, rtol=1e-9):
+            layers = None  # the mesh's sensing layer is not the map's: one interval
         self.sampler = SurfaceMap(stack.msh, geometry.contact_center, extent, SURFACE_MAP_SAMPLES,
-                                  sensing_depth / scales.length)
+                                  sensing_depth / scales.length, layers=layers)
 
     def observe(self, t: float, w: dolfinx.fem.Function) -> dict:
         """The map's extremes for the transient's history (SI columns)."""

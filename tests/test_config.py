@@ -81,7 +81,8 @@ BAD_CONFIGS = [
      "[mesh] surface_size = 8e-10: must not exceed contact_size"),
     ("surface layers above the sensing depth", "[mesh]\nsurface_size = 0.05e-9\nsurface_depth = 0.8e-9\n",
      "[mesh] surface_depth = 8e-10: must lie between [vacancies] sensing_depth"),
-    ("flat surface layers", "[mesh]\nsurface_growth = 1.0\n", "[mesh] surface_growth = 1.0: must be a number > 1"),
+    ("flat surface layers", "[mesh]\nsurface_growth = 1.0\n",
+     "[mesh] surface_growth = 1.0: must be a number > 1"),
 ]
 
 

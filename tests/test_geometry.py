@@ -10,9 +10,8 @@ import pytest
 import ufl
 
 from flexotip.fem.postprocess import assemble_scalar
-from flexotip.geometry import names
+from flexotip.geometry import names, quality
 from flexotip.geometry.mesh import build_mesh
-from flexotip.geometry import quality
 from flexotip.geometry.stack import StackGeometry, mesh_size, surface_layers
 
 FRACTION = {"full": 1.0, "half": 0.5, "quarter": 0.25}
@@ -114,7 +113,8 @@ def test_surface_layers_grade_and_end_on_the_sensing_and_surface_depths():
 def test_cell_shape_measures():
     regular = np.array([[1, 1, 1], [1, -1, -1], [-1, 1, -1], [-1, -1, 1]], dtype=float)
     corner = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1]], dtype=float)
-    assert np.degrees(quality.dihedral_angles(regular[None])) == pytest.approx(np.full((1, 6), 70.5288), abs=1e-4)
+    assert np.degrees(quality.dihedral_angles(regular[None])) == pytest.approx(
+        np.full((1, 6), 70.5288), abs=1e-4)
     assert sorted(np.degrees(quality.dihedral_angles(corner[None]))[0]) == pytest.approx(
         [54.7356] * 3 + [90.0] * 3, abs=1e-4)
     thin = corner * [1.0, 1.0, 1e-3]  # a flat corner tetrahedron: thin, its largest angle still 90°
@@ -148,7 +148,7 @@ def test_layered_film_top(comm, symmetry, air, band):
     # Every vertex of the graded region sits on one of the layer planes, among them
     # z = -sensing_depth and z = -surface_depth exactly.
     upper, lower = surface_layers(g)
-    planes = -np.cumsum([0.0] + upper + lower)
+    planes = -np.cumsum([0.0, *upper, *lower])
     z = msh.geometry.x[:, 2]
     graded = z[(z <= 0.0) & (z >= -g.surface_depth - 1e-9)]
     assert np.min(np.abs(graded[:, None] - planes[None, :]), axis=1).max() < 1e-9
