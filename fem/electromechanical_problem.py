@@ -15,6 +15,8 @@ import logging
 import time
 from collections.abc import Callable
 
+from mpi4py import MPI
+
 import dolfinx.fem
 import ufl
 
@@ -181,11 +183,14 @@ def solve_electromechanics(stack: StackMesh, params: ElectromechanicalParameters
     constants = electromechanics.ScaledConstants(stack.msh, params.material, scales)
     domains = film_domains(stack)
     fields = _fields(stack, params, tip)
-    residuals = _residuals(fields, tip, constants, domains, params, space_charge)
+    residuals, energy = _residuals(fields, tip, constants, domains, params, space_charge)
     bcs = _boundary_conditions(stack, fields, domains, params, scales, contact_radius)
     solver = _newton_solver(residuals, fields, bcs, params)
     start = time.perf_counter()
-    tdgl, newton = _relax(solver, fields, params, scales) if params.transient else (None, solver.solve())
+    if params.transient:  # the energy is the whole one only without the vacancies' charge
+        tdgl, newton = _relax(solver, fields, params, scales, energy if space_charge is None else None)
+    else:
+        tdgl, newton = None, solver.solve()
     V_u, V_P, V_phi = (f.function_space for f in fields.unknowns)
     report = ElectromechanicalReport(
         solver.n_dofs, solver.newton_iterations, solver.linear_iterations, newton.reason,
@@ -212,8 +217,11 @@ def _fields(stack: StackMesh, params: ElectromechanicalParameters, tip: TipLoadS
 
 def _residuals(fields: _Fields, tip: TipLoadSolution, constants: electromechanics.ScaledConstants,
                domains: electromechanics.Domains, params: ElectromechanicalParameters,
-               space_charge: Callable | None) -> list[ufl.Form]:
-    """δF/δ(u, P, φ) of the free energy with the tip pressure, the TDGL drag and ρ(φ)."""
+               space_charge: Callable | None) -> tuple[list[ufl.Form], ufl.Form]:
+    """δF/δ(u, P, φ) of the free energy with the tip pressure, the TDGL drag and ρ(φ), and F.
+
+    F includes the load's potential energy but not ρ(φ)'s; energy-density scale × length³.
+    """
     u, P, phi = fields.unknowns
     energy = electromechanics.free_energy(u, P, phi, tip.stiffness, constants, domains,
                                           flexoelectric=params.material.flexoelectric)
@@ -226,7 +234,7 @@ def _residuals(fields: _Fields, tip: TipLoadSolution, constants: electromechanic
         degree = vacancies.quadrature_degree(params.degree)
         dx_charge = domains.dx_film(metadata={"quadrature_degree": degree})
         residuals[2] += space_charge(phi) * ufl.TestFunction(phi.function_space) * dx_charge
-    return residuals
+    return residuals, energy
 
 
 def _boundary_conditions(stack: StackMesh, fields: _Fields, domains: electromechanics.Domains,
@@ -261,12 +269,12 @@ def _newton_solver(residuals: list[ufl.Form], fields: _Fields, bcs: list[dolfinx
 
 
 def _relax(solver: solvers.NonlinearSolver, fields: _Fields, params: ElectromechanicalParameters,
-           scales: Scales) -> tuple[TDGLReport, solvers.NonlinearReport]:
+           scales: Scales, energy: ufl.Form | None) -> tuple[TDGLReport, solvers.NonlinearReport]:
     """The TDGL relaxation from P = 0 to ``t_end`` or quasi-steady; its last Newton report."""
     tau = params.relaxation_time
     stepper = AdaptiveStepper(first_step=params.first_step or 0.1 * tau, t_end=params.t_end,
                               rtol=params.quasi_steady_rtol, max_steps=TDGL_MAX_STEPS)
-    relaxation = TDGLRelaxation(solver, fields, params.kinetic_coefficient, scales, params.degree)
+    relaxation = TDGLRelaxation(solver, fields, params.kinetic_coefficient, scales, params.degree, energy)
     history = stepper.run(relaxation)
     fields.drag.value = 0.0
     report = TDGLReport(len(history), tau, float(history.times[-1]), history.t_quasi_steady, history)
@@ -281,7 +289,9 @@ class TDGLRelaxation:
     (P − P_old)/(L·Δt) in the P equation. Δt doubles after a step that Newton took in at
     most 4 iterations; the step size is not error-controlled. The change per step is
     max|P − P_old| / max|P| over the nodes. As Δt grows past the relaxation time the step
-    tends to the steady solve, which is why the long-time limit equals it.
+    tends to the steady solve, which is why the long-time limit equals it. With ``energy``
+    the history also has the free energy after each step, ``free_energy_J`` (of the meshed
+    part, with the load's potential energy −∫p·u_z): a gradient flow's, it must not increase.
 
     Args:
         solver: The Newton solver whose P residual carries ``fields.drag``·(P − P_previous).
@@ -289,14 +299,16 @@ class TDGLRelaxation:
         mobility: Kinetic coefficient L, C/(V·m·s).
         scales: Unit scales.
         degree: Lagrange degree at whose nodes |P| is measured.
+        energy: The free energy (energy-density scale × length³), or None.
     """
 
     name = "TDGL"
 
     def __init__(self, solver: solvers.NonlinearSolver, fields: _Fields, mobility: float,
-                 scales: Scales, degree: int):
+                 scales: Scales, degree: int, energy: ufl.Form | None = None):
         self.solver, self.fields, self.mobility, self.scales, self.degree = (
             solver, fields, mobility, scales, degree)
+        self.energy = dolfinx.fem.form(energy) if energy is not None else None
         self.factor = scales.polarization**2 / scales.stress
         self.change_of_step = dolfinx.fem.Function(fields.P.function_space)
         self.last_report: solvers.NonlinearReport | None = None
@@ -326,7 +338,11 @@ class TDGLRelaxation:
         self.accepted += 1
         log.info("TDGL step %3d: t = %.4g s, Δt = %.3g s, max|P| = %.6g C/m², change %.2e",
                  self.accepted, t, dt, largest * self.scales.polarization, change)
-        return {"max_abs_P_C_per_m2": largest * self.scales.polarization, CHANGE: change}
+        values = {"max_abs_P_C_per_m2": largest * self.scales.polarization, CHANGE: change}
+        if self.energy is not None:
+            energy = self.energy.mesh.comm.allreduce(dolfinx.fem.assemble_scalar(self.energy), op=MPI.SUM)
+            values["free_energy_J"] = energy * self.scales.stress * self.scales.length**3
+        return values
 
     def growth(self, report: solvers.NonlinearReport, error) -> float:  # noqa: D102
         return 2.0 if report.iterations <= 4 else 1.0

@@ -57,12 +57,12 @@ FILM_THICKNESS = 120 * LATTICE_CONSTANT
 PAPER_FORCE = 4.0e-6
 PAPER_SPHERE_CONTACT_RADIUS = 8.0e-9
 PAPER_BLUNT_CONTACT_RADIUS = 15.0e-9
-FLEXO_DEFAULTS = (0.0571, -1.513, -0.6966)
+FLEXO_DEFAULTS = (0.0226, -0.5988, -0.2757)
 """(f11, f12, f44), V, in the convention of fem/electromechanics.py: the ratios
 0.1 : −2.65 : −1.22 (μ of Zubko et al. 2007/2008 as recalled, f = −μ/(ε0·χ); unverified)
-scaled by 0.571 so that P_axis_max = 0.04 C/m² at the paper's sphere
-(studies/calibrate_flexo.py; quarter default domain, 0.34 nm edge cells, P1; docs/model.md,
-"Flexoelectric coefficients")."""
+scaled by 0.226 so that P_axis_max = 0.04 C/m² at the paper's sphere with the
+``eps_grad_P`` form (studies/calibrate_flexo.py; quarter default domain, surface layers
+from 0.05 nm, 0.25 nm edge cells, P1; docs/model.md, "Flexoelectric coefficients")."""
 STO_ELASTICITY = CubicElasticity(3.36e11, 1.07e11, 1.27e11)
 DEFAULT_SPHERE_RADIUS = round(hertz_tip_radius(
     PAPER_FORCE, PAPER_SPHERE_CONTACT_RADIUS, contact_modulus(STO_ELASTICITY)), 11)
@@ -192,9 +192,10 @@ class PhysicsConfig:
 
     flexoelectric: bool = _key(True, "flexoelectric coupling")
     electrostriction: bool = _key(True, "electrostrictive eigenstrain")
-    flexo_form: str = _key("P_grad_eps", "flexoelectric energy: ∫f·P·∂ε with its surface term "
-                           "(P_grad_eps), or −∫f·ε·∂P with none (eps_grad_P; P then has the surface "
-                           "flux G·∂P/∂n = f:ε·n); see docs/model.md, 'Flexoelectric form'",
+    flexo_form: str = _key("eps_grad_P", "flexoelectric energy: −∫f·ε·∂P with no surface term "
+                           "(eps_grad_P; P has the surface flux G·∂P/∂n = f:ε·n; converges under "
+                           "surface refinement), or ∫f·P·∂ε with its surface term (P_grad_eps: its "
+                           "surface values do not converge); see docs/model.md, 'Flexoelectric form'",
                            choices=("P_grad_eps", "eps_grad_P"))
     landau: str = _key("linear", "Landau energy", choices=("linear", "full"))
     electric_bc: str = _key("short-circuit", "electric boundary condition on the film top "

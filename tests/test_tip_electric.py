@@ -30,6 +30,9 @@ SMALL = {
 }
 
 
+SURFACE_LAYERS = {"surface_size": 0.1e-9, "surface_growth": 1.5}
+
+
 def _run(tmp_path_factory, name: str, tip: dict, solve: dict | None = None):
     comm = MPI.COMM_WORLD
     folder = shared_dir(tmp_path_factory, name)
@@ -43,13 +46,27 @@ def sphere(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def sphere_layered(tmp_path_factory):
+    """The sphere on surface layers (first 0.1 nm, growth 1.5): the field's pattern resolved.
+
+    On the isotropic 0.5 nm mesh, E_x along the line at z = −a/4 carries mesh-scale
+    oscillations of ±1 MV/m, comparable with the calibrated field inside the contact.
+    """
+    comm = MPI.COMM_WORLD
+    folder = shared_dir(tmp_path_factory, "sphere_layered")
+    sections = SMALL | {"tip": {"shape": "sphere"}, "mesh": SMALL["mesh"] | SURFACE_LAYERS,
+                        "solve": {"linear_solver": "direct"}}
+    return run_case(comm, sections, folder), folder
+
+
+@pytest.fixture(scope="module")
 def blunt(tmp_path_factory):
     return _run(tmp_path_factory, "blunt", {"shape": "flat"})
 
 
-def test_sphere_sign_pattern(sphere):
+def test_sphere_sign_pattern(sphere_layered):
     """E_z < 0 below the tip, > 0 around the edge; E_x = 0 on the axis, inward extremum near a."""
-    summary, folder = sphere
+    summary, folder = sphere_layered
     a = summary["contact_radius_m"]
     line = read_csv(folder / "line_electric.csv")
     r, Ex = np.asarray(line["r_m"]), np.asarray(line["E_x_V_per_m"])
@@ -95,8 +112,13 @@ def test_tdgl_reaches_the_steady_state(sphere, tmp_path_factory):
     assert transient["t_quasi_steady_s"] is not None
     assert abs(relative) < 1e-6
     assert abs(transient["P_axis_max_C_per_m2"] / steady["P_axis_max_C_per_m2"] - 1) < 1e-6
-    # The relaxation is monotone here (a driven linear-ish response from P = 0).
-    assert np.all(np.diff(history["max_abs_P_C_per_m2"]) >= -1e-12)
+    # TDGL is a gradient flow: backward Euler lowers the free energy at every step. (max|P|
+    # need not rise monotonically: with eps_grad_P it overshoots by 3e-5 relative.)
+    energy = np.asarray(history["free_energy_J"])
+    print(f"free energy {energy[0]:.6g} → {energy[-1]:.6g} J; largest rise "
+          f"{np.diff(energy).max():.3g} J")
+    assert np.all(np.diff(energy) <= 1e-9 * np.abs(energy).max())
+    assert energy[-1] < energy[0]
 
 
 def test_air_gap_keeps_the_mechanics_and_frees_the_surface_potential(sphere, tmp_path_factory):
@@ -126,23 +148,23 @@ def test_air_gap_keeps_the_mechanics_and_frees_the_surface_potential(sphere, tmp
     assert air["Ez_below_tip_V_per_m"] < 0
 
 
-def test_the_other_flexo_form_keeps_the_pattern_and_weakens_the_field_below(sphere, tmp_path_factory):
-    """flexo_form = "eps_grad_P" (−∫f·ε·∂P, no surface term): the same sign pattern, E_z below weaker.
+def test_the_other_flexo_form_keeps_the_pattern_with_a_stronger_field_below(sphere, tmp_path_factory):
+    """flexo_form = "P_grad_eps" (∫f·P·∂ε with its surface term): the same sign pattern, E_z below stronger.
 
     The two forms differ by the surface energy ∮f·ε·P·n on the film top only; under the tip
     that moves E_z below the tip by a factor of 3–5 (docs/model.md, "Flexoelectric form").
     """
     summary, _ = sphere
     comm = MPI.COMM_WORLD
-    folder = shared_dir(tmp_path_factory, "eps_grad_P")
+    folder = shared_dir(tmp_path_factory, "P_grad_eps")
     other = run_case(comm, SMALL | {"tip": {"shape": "sphere"},
-                                    "physics": SMALL["physics"] | {"flexo_form": "eps_grad_P"}}, folder)
-    print(f"\nE_z below the tip {other['Ez_below_tip_V_per_m']:.4g} V/m (default form "
+                                    "physics": SMALL["physics"] | {"flexo_form": "P_grad_eps"}}, folder)
+    print(f"\nP_grad_eps: E_z below the tip {other['Ez_below_tip_V_per_m']:.4g} V/m (default form "
           f"{summary['Ez_below_tip_V_per_m']:.4g}), at the edge {other['Ez_contact_edge_V_per_m']:.4g} "
           f"({summary['Ez_contact_edge_V_per_m']:.4g}); P_axis_max {other['P_axis_max_C_per_m2']:.4g} "
           f"({summary['P_axis_max_C_per_m2']:.4g}) C/m²")
     assert other["Ez_below_tip_V_per_m"] < 0 < other["Ez_contact_edge_V_per_m"]
-    assert abs(other["Ez_below_tip_V_per_m"]) < 0.5 * abs(summary["Ez_below_tip_V_per_m"])
+    assert abs(summary["Ez_below_tip_V_per_m"]) < 0.5 * abs(other["Ez_below_tip_V_per_m"])
     assert other["axis_displacement_m"] == pytest.approx(summary["axis_displacement_m"], rel=1e-2)
 
 
