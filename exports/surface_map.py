@@ -101,6 +101,31 @@ class SurfaceMap:
                 "delta_edge_mean": float(values[ring].mean())}
 
 
+ROUGHNESS_WIDTH = 1e-9
+"""Standard deviation of the Gaussian the map's roughness is measured against, m."""
+
+
+def roughness(values: np.ndarray, spacing: float, radius: np.ndarray, within: float,
+              width: float = ROUGHNESS_WIDTH) -> float:
+    """RMS of s minus its Gaussian smoothing over ``radius`` ≤ ``within``, over s's range there.
+
+    The measure of a mesh-scale speckle: a resolved map varies on the contact radius, so
+    a Gaussian of ``width`` (1 nm) hardly changes it. ``values`` is the unfolded map on a
+    square grid of ``spacing`` (the same length unit as ``radius``, ``within`` and
+    ``width``); the smoothing reflects at the grid's edges.
+    """
+    from scipy.ndimage import gaussian_filter
+
+    if not np.all(np.isfinite(values)):  # part of the grid is off the mesh
+        return float("nan")
+    smooth = gaussian_filter(values, sigma=width / spacing, mode="reflect")
+    inside = radius <= within
+    spread = float(np.ptp(values[inside]))
+    if spread == 0.0:
+        return 0.0
+    return float(np.sqrt(np.mean((values - smooth)[inside] ** 2)) / spread)
+
+
 def unfold(values: np.ndarray) -> np.ndarray:
     """Fill the unmeshed mirror images of a map on a grid centred on the mirror planes."""
     values = np.where(np.isnan(values), values[::-1, :], values)
@@ -204,6 +229,8 @@ class VacancyMap:
             "enrichment_radius_m": extremes["enrichment_radius"] * L,
             "delta_axis": extremes["delta_axis"], "delta_contact_mean": extremes["delta_contact_mean"],
             "delta_edge_mean": extremes["delta_edge_mean"],
+            "surface_map_roughness": roughness(unfold(values), (self.sampler.x[1] - self.sampler.x[0]) * L,
+                                               self.sampler.radius * L, 2 * self.contact_radius * L),
             "t_quasi_steady_s": None,
             "vacancy_surface": self.surface,
             "sensing_depth_m": self.sensing_depth,
