@@ -85,6 +85,8 @@ NOT_PHYSICS_KEYS = frozenset({
     "tdgl_relaxation_time_s", "t_final_s", "vacancy_t_final_s",
     # solver residuals and round-off, not values that converge to a limit
     "force_balance_error", "load_force_relative_error", "vacancies_relative_change",
+    # a discretisation error that goes to 0 (reported per level, not converged to a limit)
+    "surface_map_roughness",
 })
 """Numeric summary keys that are not physics results: sizes, counts, inputs, residuals."""
 
