@@ -190,9 +190,8 @@ class VacancyMap:
         self.sensing_depth, self.symmetry_fraction, self.surface = sensing_depth, symmetry_fraction, surface
         geometry = stack.geometry
         extent = min(PROFILE_EXTENT * contact_radius, geometry.half_width)
+        # The mesh's layers end on this sensing depth (the same [vacancies] key).
         layers = surface_layers(geometry)[0] if geometry.layered else None
-        if layers and not np.isclose(sum(layers), sensing_depth / scales.length, rtol=1e-9):
-            layers = None  # the mesh's sensing layer is not the map's: one interval
         self.sampler = SurfaceMap(stack.msh, geometry.contact_center, extent, SURFACE_MAP_SAMPLES,
                                   sensing_depth / scales.length, layers=layers)
 

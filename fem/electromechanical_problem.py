@@ -15,15 +15,13 @@ import logging
 import time
 from collections.abc import Callable
 
-from mpi4py import MPI
-
 import dolfinx.fem
 import ufl
 
 from flexotip.fem import electromechanics, mechanics, solver_options, solvers, vacancies
 from flexotip.fem.bcs import mechanical_bcs, polarization_bcs, potential_bcs
 from flexotip.fem.domains import film_domains, solid_measure, tip_facets
-from flexotip.fem.postprocess import largest_nodal_norm
+from flexotip.fem.postprocess import assemble_scalar, largest_nodal_norm
 from flexotip.fem.time_stepping import CHANGE, AdaptiveStepper, History
 from flexotip.fem.tip_problem import TipLoadSolution
 from flexotip.geometry.mesh import StackMesh
@@ -340,8 +338,8 @@ class TDGLRelaxation:
                  self.accepted, t, dt, largest * self.scales.polarization, change)
         values = {"max_abs_P_C_per_m2": largest * self.scales.polarization, CHANGE: change}
         if self.energy is not None:
-            energy = self.energy.mesh.comm.allreduce(dolfinx.fem.assemble_scalar(self.energy), op=MPI.SUM)
-            values["free_energy_J"] = energy * self.scales.stress * self.scales.length**3
+            energy_scale = self.scales.stress * self.scales.length**3  # J
+            values["free_energy_J"] = assemble_scalar(self.energy) * energy_scale
         return values
 
     def growth(self, report: solvers.NonlinearReport, error) -> float:  # noqa: D102

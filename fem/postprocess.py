@@ -21,9 +21,9 @@ SAMPLE_DEPTH = 1e-6
 the point lies in a film cell with a face on the top (not in an air cell above it)."""
 
 
-def assemble_scalar(form: ufl.Form) -> float:
-    """Assemble a scalar form and sum it over all ranks."""
-    compiled = dolfinx.fem.form(form)
+def assemble_scalar(form: ufl.Form | dolfinx.fem.Form) -> float:
+    """Assemble a scalar form (compiled here unless it already is) and sum it over all ranks."""
+    compiled = form if isinstance(form, dolfinx.fem.Form) else dolfinx.fem.form(form)
     return compiled.mesh.comm.allreduce(dolfinx.fem.assemble_scalar(compiled), op=MPI.SUM)
 
 
