@@ -26,6 +26,7 @@ from flexotip.units import Scales
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 import report
+from report import plain_mesh_sections
 
 CASES = [{"degree": 1, "contact_size": 0.5e-9}, {"degree": 2, "contact_size": 0.5e-9}]
 SMOKE_CASES = [{"degree": 1, "contact_size": 1.0e-9, "growth": 0.3}]
@@ -34,7 +35,8 @@ SMOKE_CASES = [{"degree": 1, "contact_size": 1.0e-9, "growth": 0.3}]
 
 def run_case(comm: MPI.Comm, mesh: dict) -> dict:
     """Prescribed and solved contact on one mesh; return the measurements."""
-    config = config_module.from_dict({"tip": {"load": "contact"}, "mesh": mesh}, source="benchmark")
+    config = config_module.from_dict(plain_mesh_sections({"tip": {"load": "contact"}, "mesh": mesh}),
+                                    source="benchmark")
     scales = Scales()
     tip = parameters.tip_problem(config)
     stack = build_mesh(comm, parameters.stack_geometry(config, scales))

@@ -32,6 +32,7 @@ from flexotip.units import Scales
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 import report
+from report import plain_mesh_sections
 
 LEVELS = [
     {"contact_size": 0.25e-9, "growth": 0.10},
@@ -73,7 +74,7 @@ def event_time(comm: MPI.Comm, names: tuple[str, ...]) -> float:
 
 def run_level(comm: MPI.Comm, level: dict) -> dict:
     """Mesh and solve one level; return its measurements."""
-    config = config_module.from_dict({"mesh": level}, source="benchmark level")
+    config = config_module.from_dict(plain_mesh_sections({"mesh": level}), source="benchmark level")
     scales = Scales()
     reset_peak_memory()
     comm.Barrier()

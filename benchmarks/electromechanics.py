@@ -35,6 +35,7 @@ from flexotip.units import Scales
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 import report
 from elastic_tip import peak_memory_mb, reset_peak_memory
+from report import plain_mesh_sections
 
 LEVELS = ((0.7e-9, 0.3), (0.5e-9, 0.15), (0.35e-9, 0.075), (0.25e-9, 0.05))
 """(contact-edge cell size m, growth per unit distance): each level refines the edge and
@@ -46,11 +47,11 @@ SOLVERS = ("direct", "block")
 
 def run_case(comm: MPI.Comm, contact_size: float, growth: float, solver: str) -> dict:
     """Elastic and coupled solves on one mesh; return the measurements."""
-    config = config_module.from_dict({
+    config = config_module.from_dict(plain_mesh_sections({
         "film": {"symmetry": "quarter"},
         "mesh": {"contact_size": contact_size, "growth": growth},
         "solve": {"electromechanics_solver": solver},
-    }, source="benchmark")
+    }), source="benchmark")
     scales = Scales()
     reset_peak_memory()
     stack = build_mesh(comm, parameters.stack_geometry(config, scales))

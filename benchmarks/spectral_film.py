@@ -52,6 +52,7 @@ from flexotip.spectral.film_electromechanics import PARITY, FilmElectromechanics
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 import report
+from report import plain_mesh_sections
 
 SECTIONS = {
     "film": {"symmetry": "quarter"},
@@ -81,7 +82,7 @@ def paper_config(extra: dict | None = None) -> config_module.Config:
     sections = {key: dict(value) for key, value in SECTIONS.items()}
     for key, value in (extra or {}).items():
         sections.setdefault(key, {}).update(value)
-    return config_module.from_dict(sections, source="benchmark")
+    return config_module.from_dict(plain_mesh_sections(sections), source="benchmark")
 
 
 def peak_memory_mb(who: int = resource.RUSAGE_SELF) -> float:

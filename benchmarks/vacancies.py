@@ -36,6 +36,7 @@ from flexotip.units import Scales
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 import report
 from elastic_tip import peak_memory_mb
+from report import plain_mesh_sections
 
 LEVELS = ((0.5e-9, 0.15), (0.35e-9, 0.075))
 """(contact-edge cell size m, growth per unit distance), as in the electromechanics benchmark."""
@@ -50,11 +51,11 @@ def run_case(comm: MPI.Comm, contact_size: float, growth: float, mode: str,
              tolerance: float | None) -> tuple[dict, np.ndarray]:
     """One vacancy solve on one mesh; the measurements and the surface c/c0 map."""
     vacancies = {} if tolerance is None else {"time_tolerance": tolerance}
-    config = config_module.from_dict({
+    config = config_module.from_dict(plain_mesh_sections({
         "film": {"symmetry": "quarter"},
         "mesh": {"contact_size": contact_size, "growth": growth},
         "solve": {"mode": mode}, "vacancies": vacancies,
-    }, source="benchmark")
+    }), source="benchmark")
     scales = Scales()
     stack = build_mesh(comm, parameters.stack_geometry(config, scales))
     tip = solve_prescribed(stack, parameters.tip_problem(config), scales)

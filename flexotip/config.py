@@ -124,13 +124,15 @@ class FilmConfig:
 
     thickness: float = _key(FILM_THICKNESS, "film thickness (120 unit cells)", "m",
                             low=0.0, open_low=True)
-    substrate_thickness: float = _key(350e-9, "substrate thickness below the film", "m",
+    substrate_thickness: float = _key(750e-9, "substrate thickness below the film", "m",
                                       low=0.0, open_low=True)
     air_thickness: float = _key(0.0, "air layer above the film (0: none)", "m", low=0.0)
-    half_width: float = _key(400e-9, "half of the lateral box size", "m", low=0.0, open_low=True)
-    symmetry: str = _key("full", "part of the box that is meshed (half: x ≥ 0; quarter: "
-                         "x, y ≥ 0; needs a tip on the symmetry planes)",
-                         choices=("full", "half", "quarter"))
+    half_width: float = _key(800e-9, "half of the lateral box size", "m", low=0.0, open_low=True)
+    symmetry: str = _key("auto", "part of the box that is meshed (half: x ≥ 0; quarter: "
+                         "x, y ≥ 0; needs a tip on the symmetry planes; auto: quarter for a tip "
+                         "on the axis x = y = 0, else full; the surface map is unfolded to the "
+                         "full plane)",
+                         choices=("auto", "full", "half", "quarter"))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -166,18 +168,18 @@ class MeshConfig:
                                      "degree, or with interior bubbles (stable for non-smooth "
                                      "fields, much slower with MUMPS)",
                                      choices=("lagrange", "bubble"))
-    growth: float = _key(0.15, "cell-size increase per unit distance from the contact",
+    growth: float = _key(0.1, "cell-size increase per unit distance from the contact",
                          low=0.0, high=1.0, open_low=True)
     contact_band: float = _key(0.25, "solved contact: half-width of the band of contact_size "
                                "cells around the predicted contact radius, as a fraction of it",
                                low=0.0, high=1.0)
     remesh: bool = _key(True, "solved contact: re-mesh once, centred on the computed contact "
                         "radius, if the contact edge falls outside the refined band")
-    surface_size: float = _key(0.0, "thickness of the first cell layer under the film top "
+    surface_size: float = _key(2.5e-11, "thickness of the first cell layer under the film top "
                                "(layers extruded from the top face, graded by surface_growth "
                                "down to surface_depth; docs/model.md, 'Surface layers'); 0: no "
                                "layers, isotropic cells up to the top", "m", low=0.0)
-    surface_growth: float = _key(1.3, "thickness ratio of neighbouring surface layers (they "
+    surface_growth: float = _key(1.5, "thickness ratio of neighbouring surface layers (they "
                                  "stop growing at contact_size)", low=1.0, high=3.0,
                                  open_low=True)
     surface_depth: float = _key(3e-9, "depth of the layered region under the film top", "m",
@@ -233,8 +235,11 @@ class SolveConfig:
     mode: str = _key("steady", "steady state or time-dependent", choices=("steady", "transient"))
     solver: str = _key("fem", "finite elements or the FFT reference (spectral: for now the "
                        "mechanics of a prescribed tip pressure)", choices=("fem", "spectral"))
-    spectral_modes: int = _key(256, "solver = 'spectral': cosine modes per in-plane direction "
-                               "(the grid's cells)", low=8.0, high=4096.0)
+    spectral_modes: int | None = _key(None, "solver = 'spectral': cosine modes per in-plane "
+                                      "direction (the grid's cells; default: the power of two "
+                                      "that gives cells of at most a quarter of the contact "
+                                      "radius, at least 256 and at most 1024)",
+                                      low=8.0, high=4096.0)
     t_end: float | None = _key(None, "end time (transient: of the TDGL relaxation, and of the "
                                "vacancy transport when it is on; default: run until quasi-steady)", "s",
                                low=0.0, open_low=True)
@@ -250,8 +255,10 @@ class SolveConfig:
         "1/(2·α1·L) = 1 ps at 300 K; the paper's is unknown)", "C/(V·m·s)", low=0.0, open_low=True)
     quasi_steady_rtol: float = _key(1e-9, "transient: stop when max|ΔP| per step ≤ this × max|P|",
                                     low=0.0, high=1.0, open_low=True, open_high=True)
-    linear_solver: str = _key("iterative", "CG + GAMG, or LU with MUMPS",
-                              choices=("iterative", "direct"))
+    linear_solver: str = _key("auto", "linear solver of the elastic and contact problems: CG + "
+                              "GAMG, or LU with MUMPS (auto: direct on a mesh with surface layers, "
+                              "where GAMG's set-up stalls on the thin cells; iterative otherwise)",
+                              choices=("auto", "iterative", "direct"))
     contact_gamma: float = _key(100.0, "Nitsche parameter γ0 of the solved contact "
                                 "(γ = γ0·E*/h); results do not depend on it", low=0.0, open_low=True)
     contact_theta: int = _key(1, "Nitsche variant: 1 symmetric, 0, −1 skew-symmetric",

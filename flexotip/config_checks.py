@@ -57,7 +57,7 @@ def check_value(section: str, field: dataclasses.Field, value: typing.Any, error
         elif m["choices"] is not None and value not in m["choices"]:
             errors.append(f"{where}: must be {describe(field)}")
         return value
-    if annotation == "int":
+    if annotation in ("int", "int | None"):
         if isinstance(value, bool) or not isinstance(value, int):
             errors.append(f"{where}: must be an integer, {describe(field)}")
             return value
@@ -236,6 +236,8 @@ def resolve(config: typing.Any, given: dict, errors: list[str], tip_radius: dict
     tip = dataclasses.replace(tip, radius=radius, contact_radius=contact_radius)
 
     x0, y0 = tip.position
+    if film.symmetry == "auto":
+        film = dataclasses.replace(film, symmetry=auto_symmetry(x0, y0))
     if film.symmetry == "half" and x0 != 0.0:
         errors.append(f"[tip] position = {tip.position!r}: with [film] symmetry = 'half' the "
                       "tip must sit on the plane x = 0")
@@ -295,7 +297,41 @@ def resolve(config: typing.Any, given: dict, errors: list[str], tip_radius: dict
         errors.append("[solve] mode = 'transient': the time-dependent solve relaxes the "
                       "polarisation (TDGL), which needs [physics] flexoelectric = true or a "
                       "[tip] bias")
+    solve = config.solve
+    if solve.linear_solver == "auto":
+        solve = dataclasses.replace(
+            solve, linear_solver="direct" if mesh.surface_size > 0 else "iterative")
+    if solve.spectral_modes is None:
+        solve = dataclasses.replace(
+            solve, spectral_modes=spectral_modes_for(contact_radius, film.half_width, film.symmetry))
     t_end, dt = config.solve.t_end, config.solve.dt
     if t_end is not None and dt is not None and dt > t_end:
         errors.append(f"[solve] dt = {config.solve.dt!r}: must not exceed t_end = {config.solve.t_end!r}")
-    return dataclasses.replace(config, material=material, tip=tip)
+    return dataclasses.replace(config, material=material, film=film, tip=tip, solve=solve)
+
+
+def auto_symmetry(x0: float, y0: float) -> str:
+    """``[film] symmetry = "auto"``: quarter for a tip on the axis x = y = 0, else full.
+
+    The cubic film's (100) and (010) mirror planes through the tip axis are symmetry planes
+    of every field when the tip is axisymmetric (sphere, flat, measured profile), so the
+    quarter box gives the full box's fields at a quarter of the cost.
+    """
+    return "quarter" if x0 == 0.0 and y0 == 0.0 else "full"
+
+
+SPECTRAL_CELLS_PER_CONTACT_RADIUS = 4.0
+"""Default spectral grid: cells of at most a/4 (docs/validation.md, 'Spectral resolution')."""
+SPECTRAL_MODES_RANGE = (256, 1024)
+
+
+def spectral_modes_for(contact_radius: float, half_width: float, symmetry: str) -> int:
+    """Default ``[solve] spectral_modes``: the power of two giving cells ≤ a/4, in [256, 1024].
+
+    The grid spans the box's longest in-plane side (2·half_width, or half_width for the
+    quarter box) with that many cosine modes.
+    """
+    extent = half_width if symmetry == "quarter" else 2.0 * half_width
+    wanted = SPECTRAL_CELLS_PER_CONTACT_RADIUS * extent / contact_radius
+    low, high = SPECTRAL_MODES_RANGE
+    return int(min(max(2 ** math.ceil(math.log2(wanted)), low), high))

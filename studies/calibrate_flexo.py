@@ -55,14 +55,15 @@ CALIBRATION_MESH = {"contact_size": 0.25e-9, "growth": 0.075, "surface_size": 0.
 meshes"): P_axis_max there is within 4 % of its Richardson limit (observed order 2)."""
 
 PAPER_SPHERE = {
-    "film": {"symmetry": "quarter"},
+    "film": {"symmetry": "quarter", "half_width": 400e-9, "substrate_thickness": 350e-9},
     "tip": {"shape": "sphere", "force": 4.0e-6},
     "mesh": CALIBRATION_MESH,
     "physics": {"vacancies": False},
     "solve": {"linear_solver": "direct"},
     "output": {"fields": []},
 }
-"""The paper's sharp tip on the default domain (quarter: the Hertz load is axisymmetric
+"""The paper's sharp tip on the default domain of the calibration (400 nm half-width, 350 nm
+substrate: the defaults until 2026-12-04; quarter: the Hertz load is axisymmetric
 and the cubic axes lie in the mirror planes), on a surface-resolved mesh; the vacancies
 do not enter P."""
 

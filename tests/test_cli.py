@@ -26,6 +26,7 @@ force = 4.0e-6
 contact_size = 1.0e-9
 far_size = 50e-9
 growth = 0.3
+surface_size = 0.0
 """
 
 DOCUMENTED_KEYS = [  # docs/outputs.md, "summary.json"
@@ -138,7 +139,7 @@ def test_solver_failure_is_reported(outdir, comm, capsys):
 
 
 CONTACT = '[tip]\nload = "contact"\nshape = "sphere"\n'
-LAYERED = (SMALL_CASE.replace("[mesh]\n", "[mesh]\nsurface_size = 0.2e-9\nsurface_growth = 1.6\n")
+LAYERED = (SMALL_CASE.replace("surface_size = 0.0\n", "surface_size = 0.2e-9\nsurface_growth = 1.6\n")
            + '[solve]\nlinear_solver = "direct"\n')
 """SMALL_CASE on surface layers (LU for the mechanics: GAMG stalled on a layered box)."""
 

@@ -31,6 +31,38 @@ def test_resolved_config_round_trips(tmp_path):
     assert config_module.load(path) == config
 
 
+@pytest.mark.parametrize(("position", "symmetry"), [([0.0, 0.0], "quarter"),
+                                                   ([0.0, 5e-9], "full"), ([5e-9, 0.0], "full")])
+def test_auto_symmetry_follows_the_tip_position(position, symmetry):
+    config = config_module.from_dict({"tip": {"position": position}})
+    assert config.film.symmetry == symmetry
+    # A symmetry given is kept, and checked against the position as before.
+    assert config_module.from_dict({"film": {"symmetry": "full"}}).film.symmetry == "full"
+
+
+@pytest.mark.parametrize(("surface_size", "solver"), [(1e-10, "direct"), (0.0, "iterative")])
+def test_auto_linear_solver_is_direct_on_surface_layers(surface_size, solver):
+    config = config_module.from_dict({"mesh": {"surface_size": surface_size}})
+    assert config.solve.linear_solver == solver
+    given = {"mesh": {"surface_size": surface_size}, "solve": {"linear_solver": "iterative"}}
+    assert config_module.from_dict(given).solve.linear_solver == "iterative"
+
+
+@pytest.mark.parametrize(("contact_radius", "symmetry", "modes"), [
+    (8e-9, "quarter", 512),      # 4·800 nm / 8 nm = 400 → 512
+    (8e-9, "full", 1024),        # 4·1600 nm / 8 nm = 800 → 1024
+    (20e-9, "quarter", 256),     # 160 → at least 256
+    (1e-9, "full", 1024)])       # 6400 → at most 1024
+def test_spectral_modes_follow_the_contact_radius(contact_radius, symmetry, modes):
+    config = config_module.from_dict({"tip": {"contact_radius": contact_radius},
+                                      "film": {"symmetry": symmetry},
+                                      "solve": {"solver": "spectral"},
+                                      "physics": {"flexoelectric": False}})
+    assert config.solve.spectral_modes == modes
+    extent = 800e-9 if symmetry == "quarter" else 1600e-9
+    assert extent / modes <= contact_radius / 4 or modes == 1024
+
+
 def test_flat_tip_defaults_to_the_blunt_paper_tip():
     config = config_module.from_dict({"tip": {"shape": "flat"}})
     assert config.contact_radius == pytest.approx(15e-9)
@@ -48,9 +80,9 @@ BAD_CONFIGS = [
     ("wrong type", '[tip]\nforce = "4 uN"\n', "[tip] force = '4 uN': must be a number"),
     ("negative force", "[tip]\nforce = -1e-6\n", "[tip] force = -1e-06: must be a number ≥ 0"),
     ("bad choice", '[tip]\nshape = "cone"\n', "[tip] shape = 'cone': must be one of"),
-    ("tip larger than domain", "[tip]\ncontact_radius = 500e-9\n",
+    ("tip larger than domain", "[tip]\ncontact_radius = 900e-9\n",
      "must stay inside the domain, [film] half_width"),
-    ("mesh larger than film", "[film]\nthickness = 0.4e-9\n",
+    ("mesh larger than film", "[film]\nthickness = 0.4e-9\n[mesh]\nsurface_size = 0.0\n",
      "[mesh] contact_size = 5e-10: must be smaller than the film thickness"),
     ("mesh coarser than contact", "[mesh]\ncontact_size = 5e-9\n",
      "must be at most half the contact radius"),

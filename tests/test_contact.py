@@ -34,7 +34,8 @@ def sections(tip: dict, contact_size: float, solve: dict | None = None) -> dict:
                  "symmetry": "quarter"},
         "tip": {"load": "contact", **tip},
         "physics": MECHANICS_ONLY,
-        "mesh": {"contact_size": contact_size, "far_size": 50e-9, "growth": 0.2, "degree": 2},
+        "mesh": {"surface_size": 0.0,
+                 "contact_size": contact_size, "far_size": 50e-9, "growth": 0.2, "degree": 2},
         "solve": solve or {},
         "output": {"fields": ["displacement", "contact_pressure"]},
     }
@@ -179,9 +180,11 @@ def test_cubic_sto_contact_is_slightly_non_circular(tmp_path_factory):
     from flexotip.spectral.layer import indentation_modulus
 
     outdir = shared_dir(tmp_path_factory, "cubic")
-    case = {"film": {"half_width": 400e-9, "symmetry": "quarter"}, "tip": {"load": "contact"},
+    case = {"film": {"half_width": 400e-9, "substrate_thickness": 350e-9, "symmetry": "quarter"},
+            "tip": {"load": "contact"},
             "physics": MECHANICS_ONLY,
-            "mesh": {"contact_size": 0.5e-9, "far_size": 50e-9, "growth": 0.2, "degree": 2}}
+            "mesh": {"surface_size": 0.0,
+                 "contact_size": 0.5e-9, "far_size": 50e-9, "growth": 0.2, "degree": 2}}
     summary = run_case(MPI.COMM_WORLD, case, outdir)
     config = config_module.from_dict(case)
     sto = CubicElasticity(3.36e11, 1.07e11, 1.27e11)
@@ -215,7 +218,8 @@ def test_measured_profile_reproduces_the_sphere(outdir, comm):
     comm.Barrier()
     small = {"film": {"half_width": 200e-9, "substrate_thickness": 150e-9, "symmetry": "quarter"},
              "physics": MECHANICS_ONLY,
-             "mesh": {"contact_size": 1e-9, "far_size": 50e-9, "growth": 0.3}}
+             "mesh": {"surface_size": 0.0,
+                 "contact_size": 1e-9, "far_size": 50e-9, "growth": 0.3}}
     sphere = run_case(comm, small | {"tip": {"load": "contact", "shape": "sphere", "radius": radius}},
                       outdir / "sphere")
     profile = run_case(comm, small | {"tip": {"load": "contact", "shape": "profile",

@@ -22,7 +22,8 @@ from flexotip import config as config_module
 from flexotip.verification import convergence, convergence_report
 
 TINY = {"film": {"half_width": 100e-9, "substrate_thickness": 60e-9, "symmetry": "quarter"},
-        "physics": MECHANICS_ONLY, "mesh": {"contact_size": 2e-9, "far_size": 40e-9, "growth": 0.5},
+        "physics": MECHANICS_ONLY,
+        "mesh": {"contact_size": 2e-9, "far_size": 40e-9, "growth": 0.5, "surface_size": 0.0},
         "output": {"fields": []}}
 """The smallest run that shows the command working: 620 and 2.5 k cells, about a second each."""
 TINY_CASE = config_module.to_toml(config_module.from_dict(TINY))
@@ -63,7 +64,7 @@ def test_refined_config_divides_every_mesh_length():
 
 
 def test_surface_size_zero_stays_zero():
-    fine = convergence.refined_config(config_module.from_dict({}), 2.0)
+    fine = convergence.refined_config(config_module.from_dict({"mesh": {"surface_size": 0.0}}), 2.0)
     assert fine.mesh.surface_size == 0.0
     assert fine.mesh.contact_size == pytest.approx(0.25e-9, rel=1e-15)
 

@@ -186,7 +186,7 @@ def test_coupling_blocks_are_adjoint():
 BIASED_DISC = {
     "film": {"half_width": 60e-9, "substrate_thickness": 10e-9, "symmetry": "quarter"},
     "tip": {"force": 0.0, "contact_radius": 4e-9, "bias": 1.0},
-    "mesh": {"far_size": 10e-9, "growth": 0.1, "polarization_element": "bubble"},
+    "mesh": {"surface_size": 0.0, "far_size": 10e-9, "growth": 0.1, "polarization_element": "bubble"},
     # A local linear dielectric, as the closed form assumes: no gradient energy, no
     # electrostriction (1 V on a 4 nm disc is ~1 GV/m at its edge), no flexo.
     "material": {"G11": 0.0, "G44": 0.0},

@@ -29,7 +29,8 @@ def hertz_sections(contact_size: float, degree: int = 2, growth: float = 0.12) -
                  "symmetry": "quarter"},
         "tip": {"shape": "sphere", "force": FORCE, "contact_radius": CONTACT_RADIUS},
         "physics": MECHANICS_ONLY,
-        "mesh": {"contact_size": contact_size, "far_size": 60e-9, "degree": degree,
+        "mesh": {"surface_size": 0.0,
+                 "contact_size": contact_size, "far_size": 60e-9, "degree": degree,
                  "growth": growth},
         "output": {"fields": ["displacement"]},
     }

@@ -33,7 +33,8 @@ def punch_run(tmp_path_factory):
                  "symmetry": "quarter"},
         "tip": {"shape": "flat", "radius": PUNCH_RADIUS, "force": FORCE},
         "physics": MECHANICS_ONLY,
-        "mesh": {"contact_size": CONTACT_SIZE, "far_size": 60e-9, "degree": 2, "growth": 0.12},
+        "mesh": {"surface_size": 0.0,
+                 "contact_size": CONTACT_SIZE, "far_size": 60e-9, "degree": 2, "growth": 0.12},
         "output": {"fields": ["displacement"]},
     }
     return run_case(comm, sections, outdir), outdir

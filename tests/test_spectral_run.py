@@ -21,7 +21,8 @@ BOX = {"half_width": 100e-9, "substrate_thickness": 100e-9 - 46.86e-9, "symmetry
 def sections(solver: str, shape: str) -> dict:
     return {"film": BOX, "tip": {"shape": shape}, "physics": {"flexoelectric": False},
             "solve": {"solver": solver} | ({"spectral_modes": 128} if solver == "spectral" else {}),
-            "mesh": {"contact_size": 0.35e-9, "far_size": 20e-9, "growth": 0.12, "degree": 2},
+            "mesh": {"surface_size": 0.0,
+                 "contact_size": 0.35e-9, "far_size": 20e-9, "growth": 0.12, "degree": 2},
             "output": {"fields": []}}
 
 

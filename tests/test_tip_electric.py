@@ -24,7 +24,7 @@ from flexotip.config import SolveConfig
 
 SMALL = {
     "film": {"half_width": 120e-9, "substrate_thickness": 60e-9, "symmetry": "quarter"},
-    "mesh": {"contact_size": 0.5e-9, "far_size": 20e-9, "growth": 0.2},
+    "mesh": {"surface_size": 0.0, "contact_size": 0.5e-9, "far_size": 20e-9, "growth": 0.2},
     "output": {"fields": []},
     "physics": {"vacancies": False},  # the field alone; the vacancies' tests are test_tip_vacancies.py
 }

@@ -41,7 +41,8 @@ def _film_sections(level: Level, profile: str) -> dict:
                  "symmetry": "quarter"},
         "tip": {"shape": "sphere", "force": FORCE, "contact_radius": CONTACT_RADIUS},
         "physics": {"flexoelectric": False},
-        "mesh": {"contact_size": contact_size, "far_size": 20e-9, "degree": 2, "growth": growth},
+        "mesh": {"contact_size": contact_size, "far_size": 20e-9, "degree": 2, "growth": growth,
+                 "surface_size": 0.0},
     }
 
 
