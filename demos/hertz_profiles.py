@@ -40,7 +40,8 @@ outdir = Path(comm.bcast(tempfile.mkdtemp(prefix="flexotip-hertz-") if comm.rank
 # +
 sections = {
     "film": {"symmetry": "quarter"},
-    "mesh": {"degree": 2, "surface_size": 0.0, "contact_size": 1.0e-9 if short else 0.5e-9, "growth": 0.2 if short else 0.12},
+    "mesh": {"degree": 2, "surface_size": 0.0, "contact_size": 1.0e-9 if short else 0.5e-9,
+             "growth": 0.2 if short else 0.12},
     "output": {"fields": ["displacement"]},
 }
 config = config_module.from_dict(sections, source="demo")
