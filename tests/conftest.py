@@ -12,6 +12,16 @@ import pytest
 import flexotip  # noqa: F401  (loads MPI first for the pip wheel)
 
 
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``parallel`` are skipped on one rank: the 2-rank stage runs them."""
+    if MPI.COMM_WORLD.size > 1:
+        return
+    skip = pytest.mark.skip(reason="marked parallel: runs in the 2-rank stage (make test-parallel)")
+    for item in items:
+        if "parallel" in item.keywords:
+            item.add_marker(skip)
+
+
 @pytest.fixture(autouse=True)
 def _collective_teardown():
     yield

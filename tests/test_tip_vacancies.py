@@ -1,14 +1,15 @@
-"""Vacancies under the tip: conservation, steady vs transient, and the published surface pattern.
+"""Vacancies under the tip: conservation, steady vs transient, and the surface pattern at 10 s.
 
 Das et al. (Nat. Commun. 8, 615 (2017), Fig. 3b): after pressing a sharp tip, the near-surface
-vacancy concentration is lower under the tip and higher around the contact edge; a flat tip
-depletes less under the tip. In this model (short-circuit top, blocking film) the pattern
-forms within a second and holds to ~10² s with P1 and P2 alike. The steady state (~10⁴ s)
-keeps an enriched ring outside the contact, but inside it depends on a ~0.5 nm surface layer
-of the field that these meshes barely resolve (P1 at 0.5 nm enriches the sensing layer
-under the tip, finer P1 and P2 deplete it; docs/model.md, "The surface map").
-The pattern tests therefore run the transient to t = 10 s, a time of the order of a KPFM
-scan after the pressing.
+vacancy concentration is lower under the tip and higher around the contact edge; a blunt tip
+moves the vacancies sideways rather than into the bulk. This model, on surface layers that
+resolve the film top (the default mesh sizes), gives at t = 10 s (a time of the order of a
+KPFM scan after the pressing) a slightly enriched contact with a depleted rim under the
+sphere, and enrichment outside the contact under the blunt tip; on isotropic 0.5 nm cells it
+gave the published depletion under the sphere, an artefact of the unresolved surface layer
+(docs/model.md, "The surface map: what is robust and what is not"). The pattern tests
+therefore run on the layered mesh; conservation over many steps is a property of the scheme
+and is tested on the cheaper isotropic mesh.
 """
 
 from __future__ import annotations
@@ -47,11 +48,6 @@ def sphere_steady(tmp_path_factory):
     return _run(tmp_path_factory, "steady", {"shape": "sphere"}, {"mode": "steady"})
 
 
-@pytest.fixture(scope="module")
-def blunt_10s(tmp_path_factory):
-    return _run(tmp_path_factory, "blunt10", {"shape": "flat"}, {"mode": "transient", "t_end": PATTERN_TIME})
-
-
 def test_conservation_and_positivity_over_200_steps(sphere_10s):
     """The total is unchanged within 1e-10 after ≥ 200 adaptive steps; min c > 0 at every step."""
     summary, folder = sphere_10s
@@ -68,29 +64,64 @@ def test_conservation_and_positivity_over_200_steps(sphere_10s):
     assert summary["c_min_per_m3"] > 0
 
 
-def test_sphere_depletes_under_tip_and_enriches_at_edge(sphere_10s):
-    """At 10 s: s < 0 on the axis and over the contact, s > 0 peaking just outside the edge."""
-    summary, _ = sphere_10s
-    a = summary["contact_radius_m"]
-    print(f"\nsphere at {PATTERN_TIME} s: s on the axis {summary['delta_axis']:+.4f}, mean over the "
-          f"contact {summary['delta_contact_mean']:+.4f}, Δdec {summary['delta_dec']:+.4f}, Δinc "
-          f"{summary['delta_inc']:+.4f} at r = {summary['enrichment_radius_m'] * 1e9:.2f} nm (a = "
-          f"{a * 1e9:.2f} nm)")
-    assert summary["delta_axis"] < 0 and summary["delta_contact_mean"] < 0
-    assert summary["delta_inc"] > 0
-    assert a <= summary["enrichment_radius_m"] <= 1.5 * a
+LAYERED_SMALL = {
+    "film": {"half_width": 60e-9, "substrate_thickness": 30e-9},
+    "mesh": {"contact_size": 0.5e-9, "far_size": 10e-9, "growth": 0.2},
+    "output": {"fields": []},
+}
+"""A small quarter box with the default surface layers (from 0.025 nm): the 10 s pattern is
+local, so it matches the 120 nm box (sphere: s on the axis +0.051 / +0.051, contact mean
++0.183 / +0.185, rim −0.063 / −0.061)."""
 
 
-def test_blunt_depletes_less_under_tip(sphere_10s, blunt_10s):
-    """The flat punch's downward field is weak: far less depletion on the axis than the sphere."""
-    sphere, blunt = sphere_10s[0], blunt_10s[0]
-    print(f"\nat {PATTERN_TIME} s, s on the axis: sphere {sphere['delta_axis']:+.4f}, blunt "
-          f"{blunt['delta_axis']:+.4f}; contact mean {sphere['delta_contact_mean']:+.4f} / "
-          f"{blunt['delta_contact_mean']:+.4f}; Δdec {sphere['delta_dec']:+.4f} / {blunt['delta_dec']:+.4f}; "
-          f"Δinc {sphere['delta_inc']:+.4f} / {blunt['delta_inc']:+.4f} at "
-          f"{sphere['enrichment_radius_m'] * 1e9:.1f} / {blunt['enrichment_radius_m'] * 1e9:.1f} nm")
-    assert abs(blunt["delta_axis"]) < 0.25 * abs(sphere["delta_axis"])
-    assert blunt["delta_contact_mean"] > sphere["delta_contact_mean"]
+def _layered_10s(tmp_path_factory, name: str, tip: dict):
+    folder = shared_dir(tmp_path_factory, name)
+    sections = LAYERED_SMALL | {"tip": tip, "solve": {"mode": "transient", "t_end": PATTERN_TIME}}
+    return run_case(MPI.COMM_WORLD, sections, folder)
+
+
+@pytest.fixture(scope="module")
+def layered_sphere_10s(tmp_path_factory):
+    return _layered_10s(tmp_path_factory, "layered_sphere10", {"shape": "sphere"})
+
+
+@pytest.fixture(scope="module")
+def layered_blunt_10s(tmp_path_factory):
+    return _layered_10s(tmp_path_factory, "layered_blunt10", {"shape": "flat"})
+
+
+def _pattern(name: str, summary: dict) -> str:
+    return (f"{name}: s on the axis {summary['delta_axis']:+.4f}, contact mean "
+            f"{summary['delta_contact_mean']:+.4f}, rim mean {summary['delta_edge_mean']:+.4f}, "
+            f"Δdec {summary['delta_dec']:+.4f}, Δinc {summary['delta_inc']:+.4f}")
+
+
+@pytest.mark.parallel
+def test_sphere_on_surface_layers_enriches_the_contact_and_depletes_its_rim(layered_sphere_10s):
+    """At 10 s on surface layers: the contact a little enriched, a thin depleted rim at its edge.
+
+    The same to 0.01 in s with layers from 0.1 nm and from 0.025 nm (docs/model.md); the
+    isotropic 0.5 nm mesh gave the opposite inside the contact (s = −0.55 on the axis).
+    """
+    summary = layered_sphere_10s
+    print(f"\nsphere at {PATTERN_TIME} s on layers: " + _pattern("sphere", summary))
+    assert summary["delta_contact_mean"] > 0.1
+    assert summary["delta_edge_mean"] < -0.03 and summary["delta_dec"] < -0.05
+    assert abs(summary["vacancies_relative_change"]) < 1e-10 and summary["c_min_per_m3"] > 0
+
+
+@pytest.mark.parallel
+def test_blunt_tip_moves_vacancies_sideways(layered_sphere_10s, layered_blunt_10s):
+    """At 10 s on surface layers the blunt tip moves vacancies sideways, not down.
+
+    It leaves its contact nearly unchanged and gathers vacancies outside it (Δinc), where
+    the sphere gathers none.
+    """
+    sphere, blunt = layered_sphere_10s, layered_blunt_10s
+    print(f"\nat {PATTERN_TIME} s on layers: " + _pattern("sphere", sphere) + "; " + _pattern("blunt", blunt))
+    assert abs(blunt["delta_contact_mean"]) < 0.5 * abs(sphere["delta_contact_mean"])
+    assert blunt["delta_inc"] > 0.1 > sphere["delta_inc"]
+    assert abs(blunt["vacancies_relative_change"]) < 1e-10 and blunt["c_min_per_m3"] > 0
 
 
 @pytest.mark.serial  # long; that 1 and 2 ranks agree is tested by test_cli
