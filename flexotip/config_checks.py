@@ -321,7 +321,7 @@ def auto_symmetry(x0: float, y0: float) -> str:
 
 
 SPECTRAL_CELLS_PER_CONTACT_RADIUS = 4.0
-"""Default spectral grid: cells of at most a/4 (docs/validation.md, 'Spectral resolution')."""
+"""Default spectral grid: cells of at most a/4 (docs/validation.md, 'The default mesh')."""
 SPECTRAL_MODES_RANGE = (256, 1024)
 
 
