@@ -20,7 +20,7 @@ SAMPLE_DEPTH = 1e-6
 """Depth (length scale) below the film top at which surface values are sampled, so that
 the point lies in a film cell with a face on the top (not in an air cell above it)."""
 LOCATE_TOLERANCE = 1e-9
-"""Largest distance (length scale) at which a sample point still belongs to a cell."""
+"""Padding (length scale) of the cells' bounding boxes when sample points are located."""
 
 
 def assemble_scalar(form: ufl.Form | dolfinx.fem.Form) -> float:
@@ -108,11 +108,13 @@ class PointEvaluator:
     def __init__(self, msh, points: np.ndarray):
         self.msh = msh
         self.points = np.ascontiguousarray(points, dtype=np.float64).reshape(-1, 3)
-        self._midpoints = None
         comm = msh.comm
         n_owned = msh.topology.index_map(msh.topology.dim).size_local
         original = np.asarray(msh.topology.original_cell_index).reshape(-1)
-        tree = dolfinx.geometry.bb_tree(msh, msh.topology.dim,
+        # padded boxes: a point on the boundary can lie a round-off outside every cell (gmsh
+        # puts the film top of a layered mesh at z ≈ −4e-16 nm), and unpadded boxes of thin
+        # cells (0.02 nm) then miss it; the exact test below accepts it
+        tree = dolfinx.geometry.bb_tree(msh, msh.topology.dim, padding=LOCATE_TOLERANCE,
                                         entities=np.arange(n_owned, dtype=np.int32))
         candidates = dolfinx.geometry.compute_collisions_points(tree, self.points)
         colliding = dolfinx.geometry.compute_colliding_cells(msh, candidates, self.points)
@@ -121,8 +123,6 @@ class PointEvaluator:
         claim = np.full(len(self.points), none, dtype=np.int64)
         for i in range(len(self.points)):
             links = colliding.links(i)
-            if len(links) == 0:
-                links = self._nearest_within_tolerance(tree, i)
             if len(links) > 0:
                 best = links[np.argmin(original[links])]
                 cells[i], claim[i] = best, original[best]
@@ -131,26 +131,6 @@ class PointEvaluator:
         self.found = winner < none
         self._mine = np.flatnonzero(self.found & (claim == winner))
         self._cells = cells[self._mine]
-
-    def _nearest_within_tolerance(self, tree, i: int) -> np.ndarray:
-        """The owned cell nearest to point i if it is within LOCATE_TOLERANCE, else none.
-
-        A point on the boundary can lie a round-off outside every cell: gmsh puts the film
-        top of a layered mesh at z ≈ −4e-16 nm, and the bounding boxes (not padded) then
-        miss the quarter box's corner at the top.
-        """
-        n_owned = self.msh.topology.index_map(self.msh.topology.dim).size_local
-        if n_owned == 0:
-            return np.zeros(0, dtype=np.int32)
-        if self._midpoints is None:
-            self._midpoints = dolfinx.geometry.create_midpoint_tree(self.msh, self.msh.topology.dim,
-                                                                    np.arange(n_owned, dtype=np.int32))
-        point = self.points[i : i + 1]
-        cell = dolfinx.geometry.compute_closest_entity(tree, self._midpoints, self.msh, point)
-        if cell[0] < 0:
-            return np.zeros(0, dtype=np.int32)
-        distance = np.sqrt(dolfinx.geometry.squared_distance(self.msh, self.msh.topology.dim, cell, point))
-        return cell if distance[0] <= LOCATE_TOLERANCE else np.zeros(0, dtype=np.int32)
 
     def __call__(self, function: dolfinx.fem.Function) -> np.ndarray:
         """Values of ``function`` at the points, shape (n, value_size)."""
