@@ -1,9 +1,13 @@
-"""Command line: ``flexotip check|mesh|run|converge [CONFIG]``, ``flexotip crosscheck CASE --out DIR``.
+"""Command line: ``flexotip check|mesh|run|converge|crosscheck|study``.
+
+``flexotip check|mesh|run|converge [CONFIG]``, ``flexotip crosscheck CASE --out DIR``,
+``flexotip study STUDY.toml --out DIR``.
 
 User errors (a bad config, a missing file) print one clear message per problem and exit
 with status 2, without a traceback; a solver that does not converge exits with status 3
 after writing its partial results. ``flexotip converge`` exits with 1 when some key did
-not converge. Works under ``mpiexec -n N``: every rank validates
+not converge; ``flexotip study`` with 3 when a member failed (the others complete).
+Works under ``mpiexec -n N``: every rank validates
 the same file, rank 0 prints.
 
 The command line is the one module of the core that reaches up: each command imports
@@ -48,7 +52,28 @@ def _parser() -> argparse.ArgumentParser:
                             help="resolutions: 0 coarse, 1 default, 2 fine (default: all three)")
     crosscheck.add_argument("--quiet", action="store_true", help="log warnings only")
     _add_converge(sub, help_config)
+    _add_study(sub)
     return parser
+
+
+def _add_study(sub) -> None:
+    study = sub.add_parser("study", help="run a parameter study (a base config and a sweep; "
+                           "docs/studies.md): "
+                           "every member's outputs, table.csv, fits, figures, report.md")
+    study.add_argument("study", help="study file (TOML)")
+    study.add_argument("--out", required=True, type=pathlib.Path, help="output folder (created)")
+    study.add_argument("--ranks-per-member", type=int, default=None,
+                       help="MPI ranks per member; the ranks form N/k groups that take members as they "
+                            "finish (default: all ranks; with --isolate: 1)")
+    study.add_argument("--isolate", action="store_true",
+                       help="run each member as its own `mpiexec -n k flexotip run` (a crash costs one "
+                            "member); run the study itself without mpiexec")
+    study.add_argument("--member", type=int, default=None,
+                       help="run member I only (0-based; e.g. a Slurm job-array task), then write the table")
+    study.add_argument("--collect", action="store_true",
+                       help="run nothing: build table.csv, study.json, figures and report.md from the "
+                            "member folders")
+    study.add_argument("--quiet", action="store_true", help="log warnings only")
 
 
 def _add_converge(sub, help_config: str) -> None:
@@ -89,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
         return _crosscheck(comm, args)
     if args.command == "converge":
         return _converge(comm, args, sys.argv[1:] if argv is None else argv)
+    if args.command == "study":
+        return _study(comm, args, sys.argv[1:] if argv is None else argv)
     try:
         config = config_module.load(args.config)
     except config_module.ConfigError as error:
@@ -193,6 +220,55 @@ def _converge(comm, args, argv: list[str]) -> int:
         _say(f"flexotip: converge: {verdict(report)}; partial results in {args.out.resolve()}", sys.stderr)
         return EXIT_SOLVER_FAILED
     return 0 if report["all_converged"] else EXIT_NOT_CONVERGED
+
+
+def _study_argument_error(args, comm, n_members: int) -> str | None:
+    """What is wrong with the options of ``flexotip study``, or None."""
+    k = args.ranks_per_member
+    if args.isolate and comm.size > 1:
+        return (f"--isolate on {comm.size} ranks: run the study itself on one process (each member gets "
+                "its own `mpiexec -n k`); drop mpiexec, or drop --isolate")
+    if k is not None and (k < 1 or (not args.isolate and comm.size % k)):
+        return f"--ranks-per-member {k}: must be ≥ 1 and divide the number of ranks ({comm.size})"
+    if args.member is not None and not 0 <= args.member < n_members:
+        return f"--member {args.member}: the study has members 0–{n_members - 1}"
+    if args.member is not None and args.collect:
+        return "--member and --collect: give one of them"
+    return None
+
+
+def _study(comm, args, argv: list[str]) -> int:
+    """``flexotip study``: the file and every member's config checked, then the study run."""
+    import shlex
+
+    from flexotip.studies import study_file
+
+    try:
+        study = study_file.load(args.study)
+    except study_file.StudyError as error:
+        _say(f"flexotip: {error}", sys.stderr)
+        return EXIT_USER_ERROR
+    problem = _study_argument_error(args, comm, len(study.members))
+    if problem:
+        _say(f"flexotip: study {problem}", sys.stderr)
+        return EXIT_USER_ERROR
+    from flexotip.studies import study as study_module
+    from flexotip.studies.runner import RunSettings
+
+    launcher = f"mpiexec -n {comm.size} " if comm.size > 1 else ""
+    ranks = args.ranks_per_member or (1 if args.isolate else comm.size)
+    settings = RunSettings(ranks_per_member=ranks, isolate=args.isolate, member=args.member,
+                           command=launcher + "flexotip " + shlex.join(argv))
+    records = []
+    status = _in_output_folder(comm, args, lambda outdir: records.append(
+        study_module.run(comm, study, outdir, settings, collect_only=args.collect)))
+    if status != 0:
+        return status
+    record = records[0]
+    _say(f"{args.out.resolve() / 'report.md'}: {record['n_complete']} of {record['n_members']} members "
+         "complete, "
+         f"{record['n_failed']} failed, {record['n_missing']} not run")
+    return EXIT_SOLVER_FAILED if record["n_failed"] else 0
 
 
 if __name__ == "__main__":

@@ -16,10 +16,14 @@ _START = time.perf_counter()
 
 
 class RankZeroFilter(logging.Filter):
-    """Lets records through on rank 0 of COMM_WORLD only."""
+    """Lets records through on rank 0 of a communicator (COMM_WORLD unless given)."""
+
+    def __init__(self, comm: MPI.Comm | None = None):
+        super().__init__()
+        self.speaks = (comm or MPI.COMM_WORLD).rank == 0
 
     def filter(self, record: logging.LogRecord) -> bool:  # noqa: D102
-        return MPI.COMM_WORLD.rank == 0
+        return self.speaks
 
 
 class _ElapsedFormatter(logging.Formatter):
@@ -51,3 +55,33 @@ def setup(level: int = logging.INFO, logfile: pathlib.Path | None = None) -> Non
         handler.addFilter(RankZeroFilter())
         logger.addHandler(handler)
     logger.propagate = False
+
+
+def push_file(logfile: pathlib.Path, comm: MPI.Comm) -> list[logging.Handler]:
+    """Send the records to ``logfile`` (rank 0 of ``comm``) instead of the current log file.
+
+    A study member logs into its own folder while the study's console output goes on.
+    Returns the file handlers taken away, for :func:`pop_file`.
+    """
+    logger = logging.getLogger("flexotip")
+    removed = [h for h in logger.handlers if isinstance(h, logging.FileHandler)]
+    for handler in removed:
+        logger.removeHandler(handler)
+    if comm.rank == 0:
+        handler = logging.FileHandler(logfile, mode="w")
+        handler.setFormatter(_ElapsedFormatter("%(elapsed)s %(message)s"))
+        handler.setLevel(logging.INFO)
+        handler.addFilter(RankZeroFilter(comm))
+        handler.set_name("flexotip-member")
+        logger.addHandler(handler)
+    return removed
+
+
+def pop_file(removed: list[logging.Handler]) -> None:
+    """Close the member's log file and restore the file handlers :func:`push_file` took away."""
+    logger = logging.getLogger("flexotip")
+    for handler in [h for h in logger.handlers if h.get_name() == "flexotip-member"]:
+        logger.removeHandler(handler)
+        handler.close()
+    for handler in removed:
+        logger.addHandler(handler)

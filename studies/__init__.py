@@ -1,1 +1,1 @@
-"""Studies: sweeps of whole runs over configs (today the flexocoupling calibration)."""
+"""Studies: sweeps of whole runs over configs (`flexotip study`, docs/studies.md), and the flexocoupling calibration."""

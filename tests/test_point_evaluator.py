@@ -12,8 +12,9 @@ from flexotip.fem.postprocess import PointEvaluator
 
 
 def test_a_corner_a_round_off_outside_thin_cells_is_found_and_a_far_point_is_not():
-    """Gmsh puts the film top of a layered mesh at z ≈ −4e-16 nm under 0.02 nm layers; the
-    bounding boxes' tolerance is relative to the cell (2e-16 there) and misses the corner.
+    """A layered mesh's film top at z ≈ −4e-16 nm under 0.02 nm layers: the corner is found.
+
+    Unpadded bounding boxes have a tolerance relative to the cell (2e-16 there) and miss it.
     """
     layer = 0.02
     msh = dolfinx.mesh.create_box(MPI.COMM_WORLD, [[0.0, 0.0, -layer], [1.0, 1.0, 0.0]], [3, 3, 1],

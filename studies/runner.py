@@ -1,0 +1,358 @@
+"""Running a study's members: MPI groups that claim members, restartable folders, isolation.
+
+``mpiexec -n N flexotip study STUDY.toml --out DIR --ranks-per-member k`` splits COMM_WORLD
+into N/k groups (each a communicator DOLFINx meshes and solves on). A group's first rank
+claims the next member from a counter in an MPI window on world rank 0 (an atomic
+fetch-and-add), so a group that finishes a cheap member takes the next one: members of a
+force sweep differ ×10 in cost. Each member runs the normal pipeline
+(:func:`flexotip.pipeline.run.run`) in ``DIR/members/<name>/``, with the outputs of
+``flexotip run``.
+
+A member is complete when its ``summary.json`` says ``complete``, its ``config.toml``
+hashes to the member's hash, and ``member.json`` (written last, under a temporary name and
+renamed) records the same hash: re-running the same command skips it. A member whose solver
+fails is recorded in ``member.json`` (status, solver, PETSc's reason) and the study goes on.
+
+With several groups the JIT cache is warmed first (:func:`warm_jit`): world rank 0 runs a
+coarse copy of one member per distinct set of forms, so that no two groups compile the same
+form at once (FFCx's file lock gives up after 10 s).
+
+``--isolate`` runs each member as its own ``mpiexec -n k flexotip run`` subprocess, so that
+a segfault or an out-of-memory kill costs one member, not the study.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+
+from mpi4py import MPI
+
+import numpy as np
+
+from flexotip import config as config_module
+from flexotip.studies.study_file import Member, Study, config_hash
+
+log = logging.getLogger(__name__)
+
+MEMBER_RECORD = "member.json"
+STATUS_COMPLETE, STATUS_FAILED = "complete", "failed"
+WARM_UP_COARSENING = (0.25, 0.5)
+"""Mesh-refinement factors tried, in turn, for the JIT warm-up's coarse copy of a member."""
+
+
+@dataclasses.dataclass(frozen=True)
+class RunSettings:
+    """How a study is run.
+
+    Attributes:
+        ranks_per_member: MPI ranks of each group (divides the world size).
+        isolate: Each member in its own ``mpiexec -n k flexotip run`` process.
+        member: Run this member index alone (a job-array task), or None for all.
+        command: The command line, for the report.
+    """
+
+    ranks_per_member: int = 1
+    isolate: bool = False
+    member: int | None = None
+    command: str = ""
+
+
+def member_folder(outdir: pathlib.Path, member: Member) -> pathlib.Path:
+    """``DIR/members/<name>``."""
+    return pathlib.Path(outdir) / "members" / member.name
+
+
+def read_json(path: pathlib.Path) -> dict | None:
+    """A JSON file's content, or None if it is missing or not (yet) valid JSON."""
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def write_json_atomic(path: pathlib.Path, data: dict) -> None:
+    """Write JSON under a temporary name in the same folder and rename it (never half-written)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(handle, "w") as stream:
+        stream.write(json.dumps(data, indent=2, default=_json_default) + "\n")
+    os.replace(temporary, path)
+
+
+def _json_default(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    return str(value)
+
+
+def is_complete(folder: pathlib.Path, member: Member) -> bool:
+    """Whether the member's folder holds a complete run of exactly this member's config."""
+    record = read_json(folder / MEMBER_RECORD)
+    summary = read_json(folder / "summary.json")
+    if not record or not summary or record.get("status") != STATUS_COMPLETE:
+        return False
+    if summary.get("status") != "complete" or record.get("config_hash") != member.config_hash:
+        return False
+    try:
+        written = config_module.from_dict(
+            tomllib.loads((folder / "config.toml").read_text()), source=str(folder))
+    except (OSError, ValueError):
+        return False
+    return config_hash(written) == member.config_hash
+
+
+def member_record(member: Member, status: str, seconds: float, n_ranks: int, error=None) -> dict:
+    """The content of ``member.json``."""
+    record = {"name": member.name, "index": member.index, "values": member.values,
+              "config_hash": member.config_hash, "status": status, "time_s": seconds, "n_ranks": n_ranks}
+    if error is not None:
+        record |= {"failed_solver": getattr(error, "solver", type(error).__name__),
+                   "failure_reason": getattr(error, "reason", str(error)),
+                   "failure_iterations": getattr(error, "iterations", None)}
+    return record
+
+
+# -- in-process groups ------------------------------------------------------------------
+class MemberCounter:
+    """The next member to claim, and the counts done and failed: integers on world rank 0.
+
+    Group leaders update them with atomic fetch-and-add (passive-target RMA), so no rank
+    has to serve requests.
+    """
+
+    NEXT, DONE, FAILED = 0, 1, 2
+
+    def __init__(self, world: MPI.Comm):
+        itemsize = MPI.INT64_T.Get_size()
+        self.window = MPI.Win.Allocate(3 * itemsize if world.rank == 0 else 0, itemsize, comm=world)
+        if world.rank == 0:
+            self.window.Lock(0)
+            self.window.Put(np.zeros(3, dtype=np.int64), 0)
+            self.window.Unlock(0)
+        world.Barrier()
+
+    def add(self, slot: int, amount: int = 1) -> int:
+        """Add ``amount`` to a slot; return its value before."""
+        before = np.zeros(1, dtype=np.int64)
+        self.window.Lock(0, MPI.LOCK_SHARED)
+        self.window.Fetch_and_op(np.array([amount], dtype=np.int64), before, 0, slot, MPI.SUM)
+        self.window.Unlock(0)
+        return int(before[0])
+
+    def free(self) -> None:
+        """Release the window (collective over the world)."""
+        self.window.Free()
+
+
+def run_members(world: MPI.Comm, study: Study, outdir: pathlib.Path, settings: RunSettings) -> list[dict]:
+    """Run the study's members (all, or ``settings.member``) on groups of ranks; return their records.
+
+    Collective over ``world``. Returns, on every rank, the ``member.json`` record of each
+    member that was asked for (complete ones skipped are reported with their record).
+    """
+    members = list(study.members) if settings.member is None else [study.members[settings.member]]
+    if settings.isolate:
+        records = _run_isolated(world, members, outdir, settings) if world.rank == 0 else None
+        return world.bcast(records, root=0)
+    k = settings.ranks_per_member
+    n_groups = world.size // k
+    group = world.Split(world.rank // k, world.rank)
+    if n_groups > 1:
+        warm_jit(world, members, outdir)
+    counter = MemberCounter(world)
+    start, records = time.perf_counter(), {}
+    while True:
+        index = counter.add(MemberCounter.NEXT) if group.rank == 0 else None
+        index = group.bcast(index, root=0)
+        if index >= len(members):
+            break
+        member = members[index]
+        record = run_member(group, member, outdir, world.rank // k)
+        if group.rank == 0:
+            slot = MemberCounter.FAILED if record["status"] == STATUS_FAILED else MemberCounter.DONE
+            counter.add(slot)
+            _log_progress(counter, len(members), time.perf_counter() - start)
+            records[member.name] = record
+    world.Barrier()
+    counter.free()
+    group.Free()
+    gathered = world.allgather(records)
+    merged = {name: record for part in gathered for name, record in part.items()}
+    return [merged[m.name] for m in members]
+
+
+def _log_progress(counter: MemberCounter, n_members: int, elapsed: float) -> None:
+    """Members done, running and failed, and the time left at the study's rate so far."""
+    done, failed = counter.add(MemberCounter.DONE, 0), counter.add(MemberCounter.FAILED, 0)
+    claimed = min(counter.add(MemberCounter.NEXT, 0), n_members)
+    finished = done + failed
+    running = max(claimed - finished, 0)
+    eta = elapsed / finished * (n_members - finished) if finished else float("nan")
+    log.info("study: %d of %d members done, %d running, %d failed; about %.0f s left",
+             finished, n_members, running, failed, eta)
+
+
+def run_member(group: MPI.Comm, member: Member, outdir: pathlib.Path, group_index: int = 0) -> dict:
+    """Run one member on ``group`` (collective) unless its folder is already complete.
+
+    A solver failure (or any exception raised on every rank of the group) is recorded in
+    ``member.json`` and returned, not raised: the study goes on.
+    """
+    from flexotip import log as flexotip_log
+    from flexotip.pipeline import run as pipeline
+
+    folder = member_folder(outdir, member)
+    complete = group.bcast(is_complete(folder, member) if group.rank == 0 else None, root=0)
+    if complete:
+        record = read_json(folder / MEMBER_RECORD) if group.rank == 0 else None
+        if group.rank == 0:
+            log.info("study: member %s is complete: skipped", member.name)
+        return group.bcast(record, root=0)
+    if group.rank == 0:
+        if (folder / MEMBER_RECORD).exists():
+            (folder / MEMBER_RECORD).unlink()
+        folder.mkdir(parents=True, exist_ok=True)
+        log.info("study: member %s (group %d, %d rank(s)): %s", member.name, group_index, group.size,
+                 ", ".join(f"{k} = {v}" for k, v in member.values.items()) or "the base config")
+    group.Barrier()
+    study_handlers = flexotip_log.push_file(folder / "log.txt", group)
+    start, error = time.perf_counter(), None
+    try:
+        pipeline.run(group, member.config, folder)
+    except Exception as failure:  # recorded per member: the study goes on
+        error = failure
+    finally:
+        flexotip_log.pop_file(study_handlers)
+    seconds = time.perf_counter() - start
+    status = STATUS_FAILED if error is not None else STATUS_COMPLETE
+    record = member_record(member, status, seconds, group.size, error)
+    if group.rank == 0:
+        write_json_atomic(folder / MEMBER_RECORD, record)
+        if error is not None:
+            log.error("study: member %s failed: %s (partial results in %s)", member.name, error, folder)
+    group.Barrier()
+    return record
+
+
+def warm_jit(world: MPI.Comm, members: list[Member], outdir: pathlib.Path) -> None:
+    """Compile the forms of every distinct member kind once, on world rank 0, before groups start.
+
+    Members that differ only in floating-point values (force, bias, radius, sizes) share
+    their forms; one coarse copy (in a temporary folder) of the
+    first member of each other kind is run (:func:`_coarse`). A copy that fails is only logged: the members
+    themselves report their failures.
+    """
+    if world.rank == 0:
+        from flexotip.pipeline import run as pipeline
+
+        kinds: dict[str, Member] = {}
+        for member in members:
+            kinds.setdefault(_form_kind(member), member)
+        start = time.perf_counter()
+        with tempfile.TemporaryDirectory(prefix="flexotip-jit-", dir=outdir) as scratch:
+            for number, member in enumerate(kinds.values()):
+                try:
+                    pipeline.run(MPI.COMM_SELF, _coarse(member), pathlib.Path(scratch) / str(number))
+                except Exception as error:  # a warm-up only
+                    log.warning("study: JIT warm-up with member %s did not finish: %s", member.name, error)
+        log.info("study: JIT cache warmed with %d coarse run(s) in %.1f s", len(kinds),
+                 time.perf_counter() - start)
+    world.Barrier()
+
+
+def _coarse(member: Member):
+    """The member's config with its mesh coarsened as far as its checks allow (×4, ×2, or as is)."""
+    from flexotip.verification.convergence import refined_config
+
+    for factor in WARM_UP_COARSENING:
+        try:
+            return refined_config(member.config, factor, source=f"JIT warm-up of {member.name}")
+        except config_module.ConfigError:
+            continue
+    return member.config
+
+
+def _form_kind(member: Member) -> str:
+    """The member's config with every float replaced: members with equal kinds share forms."""
+    def strip(value):
+        if isinstance(value, float):
+            return "float"
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        return value
+
+    return json.dumps(strip(dataclasses.asdict(member.config)), sort_keys=True, default=str)
+
+
+# -- isolated members -------------------------------------------------------------------
+def mpiexec() -> str:
+    """The launcher for isolated members: ``$FLEXOTIP_MPIEXEC``, the one beside Python, or PATH's."""
+    if os.environ.get("FLEXOTIP_MPIEXEC"):
+        return os.environ["FLEXOTIP_MPIEXEC"]
+    beside = pathlib.Path(sys.executable).parent / "mpiexec"
+    return str(beside) if beside.is_file() else (shutil.which("mpiexec") or "mpiexec")
+
+
+def _clean_environment() -> dict:
+    """This process's environment without the MPI launcher's variables (a child gets its own)."""
+    return {k: v for k, v in os.environ.items()
+            if not k.startswith(("PMI_", "PMIX_", "HYDRA_", "MPIR_", "OMPI_", "MPI_LOCALRANK"))}
+
+
+def _run_isolated(world: MPI.Comm, members: list[Member], outdir: pathlib.Path,
+                  settings: RunSettings) -> list[dict]:
+    """Each member as ``mpiexec -n k flexotip run`` (rank 0 of a one-rank study)."""
+    records = []
+    for member in members:
+        folder = member_folder(outdir, member)
+        if is_complete(folder, member):
+            log.info("study: member %s is complete: skipped", member.name)
+            records.append(read_json(folder / MEMBER_RECORD))
+            continue
+        if (folder / MEMBER_RECORD).exists():
+            (folder / MEMBER_RECORD).unlink()
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "input.toml").write_text(config_module.to_toml(member.config))
+        command = [mpiexec(), "-n", str(settings.ranks_per_member), sys.executable, "-m", "flexotip.cli",
+                   "run", str(folder / "input.toml"), "--out", str(folder), "--quiet"]
+        log.info("study: member %s: %s", member.name, " ".join(command))
+        start = time.perf_counter()
+        result = subprocess.run(command, env=_clean_environment(), capture_output=True, text=True)
+        seconds = time.perf_counter() - start
+        summary = read_json(folder / "summary.json") or {}
+        if result.returncode == 0 and summary.get("status") == "complete":
+            record = member_record(member, STATUS_COMPLETE, seconds, settings.ranks_per_member)
+        else:
+            reason = summary.get("failure_reason") or _exit_reason(result.returncode, result.stderr)
+            error = _IsolatedFailure(summary.get("failed_solver", "flexotip run"), reason)
+            record = member_record(member, STATUS_FAILED, seconds, settings.ranks_per_member, error)
+            log.error("study: member %s failed (exit status %d): %s", member.name, result.returncode, reason)
+        write_json_atomic(folder / MEMBER_RECORD, record)
+        records.append(record)
+    return records
+
+
+@dataclasses.dataclass
+class _IsolatedFailure:
+    solver: str
+    reason: str
+    iterations: int | None = None
+
+
+def _exit_reason(returncode: int, stderr: str) -> str:
+    last = stderr.strip().splitlines()[-1] if stderr.strip() else ""
+    if returncode < 0:
+        return f"killed by signal {-returncode}" + (f": {last}" if last else "")
+    return f"exit status {returncode}" + (f": {last}" if last else "")
