@@ -1,1 +1,4 @@
-"""Studies: sweeps of whole runs over configs (`flexotip study`, docs/studies.md), and the flexocoupling calibration."""
+"""Studies: sweeps of whole runs over configs (`flexotip study`, docs/studies.md).
+
+Also the flexocoupling calibration (calibrate_flexo).
+"""
