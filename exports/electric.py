@@ -4,7 +4,8 @@
   flexoelectric field E^fl = −f:∇ε onto P1 vectors (lumped L2 projection), SI.
 * :class:`ElectricCuts` samples P, φ and those fields: ``axis_electric.csv`` (the whole film
   depth on the tip axis), ``line_electric.csv`` (along +x at z = −a/4, the depth of the
-  paper's x–z maps) and the electric keys of summary.json. ``Ez_below_tip_V_per_m`` is the
+  paper's x–z maps), ``section_xz.csv`` (the x–z section through the axis, on a grid)
+  and the electric keys of summary.json. ``Ez_below_tip_V_per_m`` is the
   mean of E_z on the axis over a/4 ≤ −z ≤ a, ``Ez_contact_edge_V_per_m`` the area mean of
   E_z over the annulus a ≤ r ≤ 1.5a at z = −a/4 (within the meshed part of the annulus);
   docs/outputs.md defines every key.
@@ -33,6 +34,11 @@ AXIS_P_DEPTH = 2e-9
 
 INSIDE_CONTACT = 0.9
 """``max_abs_P_inside_contact_C_per_m2`` is the max of |P| over r ≤ INSIDE_CONTACT·a."""
+
+SECTION_HALF_WIDTH, SECTION_DEPTH = 3.0, 3.0
+"""Extent of ``section_xz.csv`` in contact radii: |x − x0| ≤ 3a, 0 ≤ −z ≤ 3a (or the film)."""
+SECTION_SAMPLES = (121, 61)
+"""Grid points of the x–z section along x (odd: one on the axis) and z."""
 
 SYMMETRY_SECTORS = {"full": (0.0, 2 * np.pi), "half": (-np.pi / 2, np.pi), "quarter": (0.0, np.pi / 2)}
 """Meshed sector of the film for each [film] symmetry: (first angle, span), radians."""
@@ -120,7 +126,8 @@ class ElectricCuts:
         summary |= {"susceptibility": material.susceptibility, "flexo_f11_V": material.f11,
                     "flexo_f12_V": material.f12, "flexo_f44_V": material.f44,
                     "electric_bc": self.params.electric_bc, "tip_bias_V": self.params.bias}
-        return ExportResult({"axis_electric.csv": axis, "line_electric.csv": line}, summary)
+        return ExportResult({"axis_electric.csv": axis, "line_electric.csv": line,
+                             "section_xz.csv": self._section(em, fields, a)}, summary)
 
     def _axis(self, em: ElectromechanicalSolution, fields: ElectricFields, a: float):
         """The whole film depth on the tip axis, densely; E_z averaged over a/4 ≤ −z ≤ a."""
@@ -163,6 +170,34 @@ class ElectricCuts:
         keys = {"Ex_line_min_V_per_m": float(E_line[extremum, 0]),
                 "Ex_line_min_radius_m": float(radius[extremum] * s.length)}
         return table, keys
+
+    def _section(self, em: ElectromechanicalSolution, fields: ElectricFields, a: float) -> dict:
+        """The x–z section through the tip axis (the paper's Fig. 3 maps), on a grid.
+
+        x within ±SECTION_HALF_WIDTH·a of the axis, z from the film top down to
+        SECTION_DEPTH·a (at most the film). Where the mesh covers only x ≥ x0 (a half or
+        quarter box), the other side is its mirror image: x components odd, z even.
+        """
+        geometry, s = self.stack.geometry, self.scales
+        x0, y0 = geometry.contact_center
+        x = x0 + np.linspace(-SECTION_HALF_WIDTH * a, SECTION_HALF_WIDTH * a, SECTION_SAMPLES[0])
+        depth = min(SECTION_DEPTH * a, geometry.film_thickness * (1 - 1e-9))
+        z = -np.linspace(0.0, depth, SECTION_SAMPLES[1])
+        gx, gz = np.meshgrid(x, z, indexing="ij")
+        section = self._evaluator(gx.ravel(), np.full(gx.size, y0), gz.ravel())
+        values = {"P": section(em.P) * s.polarization, "E": section(fields.field),
+                  "E_depolarization": section(fields.depolarization)}
+        nx, nz = gx.shape
+        column, row = np.divmod(np.arange(gx.size), nz)
+        mirror = (nx - 1 - column) * nz + row  # the point at 2·x0 − x, same z
+        for field in values.values():
+            missing = np.isnan(field[:, 0]) & ~np.isnan(field[mirror, 0])
+            field[missing] = field[mirror[missing]] * np.array([-1.0, 1.0, 1.0])
+        table = {"x_m": gx.ravel() * s.length, "z_m": gz.ravel() * s.length}
+        for name, unit in (("P", "C_per_m2"), ("E", "V_per_m"), ("E_depolarization", "V_per_m")):
+            table[f"{name}_x_{unit}"] = values[name][:, 0]
+            table[f"{name}_z_{unit}"] = values[name][:, 2]
+        return table
 
     def _contact_edge(self, fields: ElectricFields, a: float) -> dict:
         """Area means of E_z (and its depolarisation part) over a ≤ r ≤ 1.5a at z = −a/4."""

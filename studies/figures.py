@@ -6,6 +6,10 @@
   drawn through their points.
 * ``surface_profiles``: every complete member's surface deformation u_z(r) on one plot
   (both tips of a tip-shape study side by side).
+* ``members/<name>``: the paper's Fig. 3 set for each complete member (:func:`member_maps`):
+  P_z with the (P_x, P_z) vectors, and the depolarisation field's E_z and E_x, on the x–z
+  section through the tip (``section_xz.csv``), and the surface vacancy map
+  (``surface_map.npz``). Diverging colour maps centred on zero.
 
 Axes in nm, MV/m, C/m² and the swept key's display unit (µN, V: :func:`collect.display_unit`).
 """
@@ -60,6 +64,12 @@ def write_all(study: Study, table: list[dict], fit_results: dict, outdir: pathli
     path = surface_profiles(study, table, outdir, folder)
     if path:
         written.append(path)
+    for member, row in zip(study.members, table, strict=True):
+        if row["status"] == "complete":
+            path = member_maps(member_folder(outdir, member), folder / "members" / member.name,
+                               f"{study.name}, {member.name}")
+            if path:
+                written.append(path)
     return written
 
 
@@ -146,3 +156,62 @@ def _shown(key: str, value) -> str:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return f"{value * factor:.3g}{(' ' + unit) if unit else ''}"
     return str(value)
+
+
+def _diverging(axis, x, z, values, label: str, plt):
+    limit = float(np.nanmax(np.abs(values))) or 1.0
+    image = axis.pcolormesh(x, z, values, cmap="RdBu_r", vmin=-limit, vmax=limit, shading="auto")
+    plt.colorbar(image, ax=axis, label=label, shrink=0.85)
+    axis.set_aspect("equal")
+    return image
+
+
+def member_maps(run: pathlib.Path, path: pathlib.Path, title: str) -> pathlib.Path | None:
+    """The Fig. 3 set of one run folder; None if it has no x–z section (no electromechanics)."""
+    section_file = run / "section_xz.csv"
+    if not section_file.is_file():
+        return None
+    plt = _pyplot()
+    data = np.genfromtxt(section_file, delimiter=",", names=True)
+    nz = int(np.sum(data["x_m"] == data["x_m"][0]))
+    shape = (data.size // nz, nz)
+
+    def grid(name: str) -> np.ndarray:
+        return data[name].reshape(shape).T  # rows: depth, columns: x
+
+    x, z = grid("x_m")[0] * 1e9, grid("z_m")[:, 0] * 1e9
+    surface = run / "surface_map.npz"
+    figure, axes = plt.subplots(2, 2, figsize=(11.0, 7.0))
+    axes = axes.ravel()
+    _diverging(axes[0], x, z, grid("P_z_C_per_m2"), "P_z (C/m²)", plt)
+    step = (max(1, shape[0] // 20), max(1, nz // 12))
+    px, pz = grid("P_x_C_per_m2")[::step[1], ::step[0]], grid("P_z_C_per_m2")[::step[1], ::step[0]]
+    length = np.hypot(px, pz)
+    length[length == 0] = 1.0
+    axes[0].quiver(x[::step[0]], z[::step[1]], px / length, pz / length, color="k", width=0.003,
+                   pivot="mid", scale=40)  # directions only: |P| spans decades from the surface down
+    axes[0].set_title("P_z (colour) and the direction of (P_x, P_z)", fontsize=9)
+    _diverging(axes[1], x, z, grid("E_depolarization_z_V_per_m") * 1e-6, "E_z (MV/m)", plt)
+    axes[1].set_title("depolarisation field E_z", fontsize=9)
+    _diverging(axes[2], x, z, grid("E_depolarization_x_V_per_m") * 1e-6, "E_x (MV/m)", plt)
+    axes[2].set_title("depolarisation field E_x", fontsize=9)
+    for axis in axes[:3]:
+        axis.set_xlabel("x (nm)")
+        axis.set_ylabel("z (nm)")
+    if surface.is_file():
+        grid_map = np.load(surface)
+        _diverging(axes[3], grid_map["x_m"] * 1e9, grid_map["y_m"] * 1e9, grid_map["s"].T, "s = c/c0 − 1",
+                   plt)
+        radius = float(grid_map["contact_radius_m"]) * 1e9
+        centre = (0.5 * (grid_map["x_m"][0] + grid_map["x_m"][-1]) * 1e9,
+                  0.5 * (grid_map["y_m"][0] + grid_map["y_m"][-1]) * 1e9)
+        axes[3].add_patch(plt.Circle(centre, radius, fill=False, color="k", linestyle="--", linewidth=0.8))
+        axes[3].set_title("surface vacancy map (top nm)", fontsize=9)
+        axes[3].set_xlabel("x (nm)")
+        axes[3].set_ylabel("y (nm)")
+    else:
+        axes[3].set_visible(False)
+    figure.suptitle(title, fontsize=10)
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return _save(figure, path)

@@ -125,6 +125,8 @@ def test_tip_shape(tmp_path):
     solved = [r for r in by_shape["flat"] if r["tip.load"] == "contact"]
     assert len(solved) == 3 and all(_number(r, "contact_radius_m") > 14e-9 for r in solved)
     assert (out / "figures" / "surface_profiles.png").is_file()
+    for row in rows:  # the paper's Fig. 3 set of every member
+        assert _colours(out / "figures" / "members" / f"{row['member']}.png") > 16
     assert not record["fits"]["fits"]  # nothing to fit in a shape study
     member = out / "members" / rows[1]["member"]
     u = read_vtx(member / "displacement.bp", "displacement").reshape(-1, 3)

@@ -85,6 +85,28 @@ def test_sphere_sign_pattern(sphere_layered):
     assert Ex.max() < 0.5 * abs(summary["Ex_line_min_V_per_m"])
 
 
+def test_the_xz_section_is_the_line_at_its_depth_and_mirrors_across_the_axis(sphere_layered):
+    """section_xz.csv (the paper's Fig. 3 maps) at z = −a/4 samples the points of line_electric.csv."""
+    summary, folder = sphere_layered
+    a = summary["contact_radius_m"]
+    section = {k: np.asarray(v) for k, v in read_csv(folder / "section_xz.csv").items()}
+    line = {k: np.asarray(v) for k, v in read_csv(folder / "line_electric.csv").items()}
+    row = np.isclose(section["z_m"], -a / 4, rtol=0, atol=1e-6 * a)
+    x, order = section["x_m"][row], np.argsort(section["x_m"][row])
+    right = x[order] >= -1e-6 * a
+    for column in ("E_x_V_per_m", "P_z_C_per_m2"):
+        on_section = section[column][row][order]
+        expected = np.interp(x[order][right], line["r_m"], line[column])
+        assert np.allclose(on_section[right], expected, rtol=1e-9, atol=1e-9 * np.abs(expected).max())
+    # the quarter box's other side is the mirror image: E_x odd, P_z even in x − x0
+    E_x = section["E_x_V_per_m"][row][order]
+    P_z = section["P_z_C_per_m2"][row][order]
+    assert np.abs(E_x).max() > 1e5 and np.abs(P_z).max() > 1e-4  # fields, not zeros
+    centre = len(E_x) // 2  # the axis; the points beside it are exact mirror copies
+    assert np.array_equal(E_x[:centre], -E_x[centre + 1 :][::-1])
+    assert np.array_equal(P_z[:centre], P_z[centre + 1 :][::-1])
+
+
 def test_blunt_tip_weakens_the_downward_field(sphere, blunt):
     """The flat punch's E_z under the tip is far weaker than the sphere's; its edge field remains."""
     s, _ = sphere
