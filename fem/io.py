@@ -18,7 +18,7 @@ import dolfinx.fem
 import dolfinx.io
 import numpy as np
 
-FORMATS = ("vtx", "xdmf")
+FORMATS = ("vtx", "xdmf", "vtkhdf")
 
 
 @contextlib.contextmanager
@@ -39,8 +39,10 @@ def write_fields(directory: pathlib.Path, groups: dict[str, list[dolfinx.fem.Fun
         directory: Output folder (exists on every rank).
         groups: File stem → functions sharing one element (VTX writes one element per
             file). Functions carry their ParaView names and hold SI values.
-        fmt: "vtx" (ADIOS2 ``.bp`` folders, any Lagrange degree) or "xdmf" (HDF5; fields
-            are interpolated to degree 1 first, which XDMF needs).
+        fmt: "vtx" (ADIOS2 ``.bp`` folders, any Lagrange degree), "xdmf" (HDF5; fields
+            are interpolated to degree 1 first, which XDMF needs) or "vtkhdf" (VTK's HDF5
+            format, one ``<name>.vtkhdf`` file per function, degree 1:
+            :func:`write_vtkhdf`).
         length_scale: Metres per mesh length unit.
 
     Returns:
@@ -58,6 +60,11 @@ def write_fields(directory: pathlib.Path, groups: dict[str, list[dolfinx.fem.Fun
                 path = directory / f"{stem}.bp"
                 with dolfinx.io.VTXWriter(msh.comm, path, functions, engine="BP4") as writer:
                     writer.write(0.0)
+            elif fmt == "vtkhdf":
+                for function in functions:
+                    written.append(write_vtkhdf(directory / f"{function.name}.vtkhdf",
+                                                _degree_one(function)))
+                continue
             else:
                 path = directory / f"{stem}.xdmf"
                 with dolfinx.io.XDMFFile(msh.comm, path, "w") as xdmf:
@@ -66,6 +73,39 @@ def write_fields(directory: pathlib.Path, groups: dict[str, list[dolfinx.fem.Fun
                         xdmf.write_function(_degree_one(function), 0.0)
         written.append(path)
     return written
+
+
+def write_vtkhdf(path: pathlib.Path, function: dolfinx.fem.Function) -> pathlib.Path:
+    """One degree-1 Lagrange function and its mesh as a VTKHDF file (collective).
+
+    DOLFINx's writer (:mod:`dolfinx.io.vtkhdf`) takes values at the mesh's geometry nodes
+    (owned by each rank) and names the array ``u``; the array is renamed to the function's
+    name afterwards (rank 0, h5py), which is what ParaView and PyVista show, and a scalar
+    is stored 1-D instead of as one column, which ParaView 5.11's reader needs.
+    """
+    import dolfinx.io.vtkhdf
+
+    msh, V = function.function_space.mesh, function.function_space
+    block = V.dofmap.index_map_bs
+    nodal = np.zeros((msh.geometry.x.shape[0], block))
+    nodal[msh.geometry.dofmaps[0].ravel()] = function.x.array.reshape(-1, block)[V.dofmap.list.ravel()]
+    owned = msh.geometry.index_map().size_local
+    dolfinx.io.vtkhdf.write_mesh(path, msh)
+    dolfinx.io.vtkhdf.write_point_data(path, msh, nodal[:owned].ravel(), 0.0)
+    msh.comm.Barrier()
+    if msh.comm.rank == 0:
+        import h5py
+
+        with h5py.File(path, "a") as vtkhdf:
+            for group in ("VTKHDF/PointData", "VTKHDF/Steps/PointDataOffsets"):
+                vtkhdf.move(f"{group}/u", f"{group}/{function.name}")
+            values = vtkhdf[f"VTKHDF/PointData/{function.name}"]
+            if values.ndim == 2 and values.shape[1] == 1:  # ParaView 5.11 reads a scalar only as 1-D
+                flat = values[()].ravel()
+                del vtkhdf[f"VTKHDF/PointData/{function.name}"]
+                vtkhdf.create_dataset(f"VTKHDF/PointData/{function.name}", data=flat)
+    msh.comm.Barrier()
+    return path
 
 
 def _degree_one(function: dolfinx.fem.Function) -> dolfinx.fem.Function:

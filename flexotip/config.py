@@ -281,8 +281,9 @@ class OutputConfig:
                         choices=("displacement", "stress", "strain", "strain_gradient",
                                  "contact_pressure", "polarization", "potential",
                                  "electric_field", "flexo_field", "vacancies"))
-    format: str = _key("vtx", "field file format (vtx: ADIOS2 .bp; xdmf: HDF5)",
-                       choices=("vtx", "xdmf"))
+    format: str = _key("vtx", "field file format (vtx: ADIOS2 .bp folders, any degree; xdmf: XDMF + "
+                       "HDF5, degree 1; vtkhdf: VTK's HDF5 format, one file per field, degree 1; which "
+                       "reader opens which: docs/outputs.md)", choices=("vtx", "xdmf", "vtkhdf"))
 
 
 @dataclasses.dataclass(frozen=True)

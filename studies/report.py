@@ -57,7 +57,10 @@ def text(study: Study, table: list[dict], fit_results: dict, figures: list[pathl
               + (", each member its own `mpiexec` (--isolate)" if run_info.get("isolate") else "")
               + f"; wall time of this invocation {run_info.get('time_s', 0.0):.0f} s.",
               "- Each member's outputs are in `members/<name>/` (those of `flexotip run`); every summary "
-              "key of every member is in `table.csv`.", ""]
+              "key of every member is in `table.csv`.",
+              "- ParaView: `pvpython paraview_section.py members/<name>` opens a member's polarisation, "
+              "depolarisation field and vacancies cut through the tip axis (docs/outputs.md says which "
+              "field format opens where).", ""]
     for number, sweep in enumerate(study.sweeps):
         lines.append(f"- Sweep {number} ({sweep['mode']}): "
                      + "; ".join(f"`{k}` = {v}" for k, v in sweep["keys"].items()))

@@ -3,7 +3,9 @@
 :func:`run` reads as its steps: the members (:mod:`flexotip.studies.runner`), then, on
 world rank 0, the results of every member folder (:mod:`flexotip.studies.collect`),
 ``table.csv``, ``study.json``, ``figures/`` (:mod:`flexotip.studies.figures`) and
-``report.md`` (:mod:`flexotip.studies.report`). ``--collect`` does the second half only.
+``report.md`` (:mod:`flexotip.studies.report`), and a copy of ``paraview_section.py``
+(pvpython: a member's fields cut through the tip axis). ``--collect`` does the second half
+only.
 docs/studies.md describes the file format, the outputs and how to run a study on a cluster.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import pathlib
+import shutil
 import time
 
 from mpi4py import MPI
@@ -20,6 +23,9 @@ from flexotip.studies.runner import RunSettings, run_members, write_json_atomic
 from flexotip.studies.study_file import Study
 
 log = logging.getLogger(__name__)
+
+PARAVIEW_SCRIPT = pathlib.Path(__file__).resolve().parent / "paraview_section.py"
+"""pvpython script that opens a run's fields cut through the tip axis; copied into every study."""
 
 
 def run(world: MPI.Comm, study: Study, outdir: pathlib.Path, settings: RunSettings, *,
@@ -51,6 +57,7 @@ def run(world: MPI.Comm, study: Study, outdir: pathlib.Path, settings: RunSettin
 def write_results(study: Study, outdir: pathlib.Path, run_info: dict) -> dict:
     """table.csv, study.json, figures/ and report.md from the member folders (one rank)."""
     table = collect.rows(study, outdir)
+    shutil.copyfile(PARAVIEW_SCRIPT, outdir / PARAVIEW_SCRIPT.name)
     collect.write_table(outdir / "table.csv", table)
     fit_results = collect.fits(study, table)
     record = collect.study_record(study, table, fit_results, run_info)

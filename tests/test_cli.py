@@ -113,6 +113,25 @@ def test_xdmf_output(outdir, comm):
         assert u[:, 2].min() == pytest.approx(read_summary(outdir / "run")["axis_displacement_m"], rel=0.02)
 
 
+def test_vtkhdf_output_opens_in_vtk(outdir, comm):
+    """VTKHDF: one file per field, read by the VTK that PyVista uses (no ADIOS2 needed)."""
+    vtkhdf = '[output]\nformat = "vtkhdf"\nfields = ["displacement", "stress"]\n'
+    path = write_config(outdir, SMALL_CASE + vtkhdf, comm)
+    assert cli.main(["run", str(path), "--out", str(outdir / "run"), "--quiet"]) == 0
+    if comm.rank == 0:
+        import pyvista
+
+        grid = pyvista.read(outdir / "run" / "displacement.vtkhdf")
+        summary = read_summary(outdir / "run")
+        assert grid.n_cells == summary["n_cells"]
+        assert grid.points[:, 0].max() == pytest.approx(200e-9, rel=1e-9)  # metres
+        assert grid.point_data["displacement"][:, 2].min() == pytest.approx(summary["axis_displacement_m"],
+                                                                            rel=0.02)
+        stress = pyvista.read(outdir / "run" / "stress.vtkhdf").point_data["stress"]
+        assert stress.shape[1] == 9
+        assert -stress[:, 8].min() == pytest.approx(summary["max_pressure_Pa"], rel=0.25)
+
+
 def test_mesh_command(outdir, comm):
     path = write_config(outdir, SMALL_CASE, comm)
     assert cli.main(["mesh", str(path), "--out", str(outdir / "mesh"), "--quiet"]) == 0
