@@ -6,10 +6,13 @@
   drawn through their points.
 * ``surface_profiles``: every complete member's surface deformation u_z(r) on one plot
   (both tips of a tip-shape study side by side).
+* ``surface_maps``: the surface vacancy maps of every complete member side by side, on one
+  colour scale (the main figure of a tip-shape study).
 * ``members/<name>``: the paper's Fig. 3 set for each complete member (:func:`member_maps`):
   P_z with the (P_x, P_z) vectors, and the depolarisation field's E_z and E_x, on the x–z
   section through the tip (``section_xz.csv``), and the surface vacancy map
-  (``surface_map.npz``). Diverging colour maps centred on zero.
+  (``surface_map.npz``). Diverging colour maps centred on zero, the sections' clipped at
+  the 99th percentile of |value| (the surface layer's extremes would hide the rest).
 
 Axes in nm, MV/m, C/m² and the swept key's display unit (µN, V: :func:`collect.display_unit`).
 """
@@ -37,6 +40,12 @@ QUANTITIES = (
 )
 """(summary key, factor from SI, axis label) of the panels, when the table has them."""
 COLUMNS = 4
+SHORT_NAMES = {"tip.shape": "", "tip.load": "", "tip.radius": "R ", "tip.edge_radius": "fillet ",
+               "tip.force": "F ", "tip.bias": "V "}
+"""Panel titles: swept keys shown by a letter or by their value alone."""
+SECTION_PERCENTILE = 99.0
+"""The x–z maps' colour scales end at this percentile of |value|: the depolarised surface
+layer (0.07 nm) holds fields a hundred times those below, which would hide the pattern."""
 
 
 def _pyplot():
@@ -61,9 +70,9 @@ def write_all(study: Study, table: list[dict], fit_results: dict, outdir: pathli
         path = swept_quantities(study, table, fit_results, key, folder)
         if path:
             written.append(path)
-    path = surface_profiles(study, table, outdir, folder)
-    if path:
-        written.append(path)
+    for path in (surface_profiles(study, table, outdir, folder), surface_maps(study, table, outdir, folder)):
+        if path:
+            written.append(path)
     for member, row in zip(study.members, table, strict=True):
         if row["status"] == "complete":
             path = member_maps(member_folder(outdir, member), folder / "members" / member.name,
@@ -74,10 +83,12 @@ def write_all(study: Study, table: list[dict], fit_results: dict, outdir: pathli
 
 
 def _save(figure, path: pathlib.Path) -> pathlib.Path:
-    figure.savefig(path.with_suffix(".png"), dpi=120)
-    figure.savefig(path.with_suffix(".pdf"))
+    """``path``.png and .pdf (a member's name may hold dots: the suffix is appended, not replaced)."""
+    png, pdf = path.parent / f"{path.name}.png", path.parent / f"{path.name}.pdf"
+    figure.savefig(png, dpi=120)
+    figure.savefig(pdf)
     _pyplot().close(figure)
-    return path.with_suffix(".png")
+    return png
 
 
 def swept_quantities(study: Study, table: list[dict], fit_results: dict, key: str,
@@ -135,9 +146,7 @@ def surface_profiles(study: Study, table: list[dict], outdir: pathlib.Path,
         if row["status"] != "complete" or not path.is_file():
             continue
         data = np.genfromtxt(path, delimiter=",", names=True)
-        label = ", ".join(f"{k.split('.')[-1]} = {_shown(k, v)}"
-                          for k, v in member.values.items()) or member.name
-        axis.plot(data["r_m"] * 1e9, data["u_z_m"] * 1e9, label=label, linewidth=1.2)
+        axis.plot(data["r_m"] * 1e9, data["u_z_m"] * 1e9, label=_label(member), linewidth=1.2)
         drawn += 1
     if not drawn:
         plt.close(figure)
@@ -145,10 +154,51 @@ def surface_profiles(study: Study, table: list[dict], outdir: pathlib.Path,
     axis.set_xlabel("r (nm)")
     axis.set_ylabel("u_z at the film top (nm)")
     axis.set_xlim(left=0.0)
-    axis.legend(fontsize=7, ncols=2 if drawn > 6 else 1)
+    axis.legend(fontsize=7, loc="lower right")
     axis.set_title(f"{study.name}: surface deformation under the tip", fontsize=10)
     figure.tight_layout()
     return _save(figure, folder / "surface_profiles")
+
+
+def surface_maps(study: Study, table: list[dict], outdir: pathlib.Path,
+                 folder: pathlib.Path) -> pathlib.Path | None:
+    """s(x, y) of every complete member (``surface_map.npz``) in a row of panels, one colour scale."""
+    plt = _pyplot()
+    maps = []
+    for member, row in zip(study.members, table, strict=True):
+        path = member_folder(outdir, member) / "surface_map.npz"
+        if row["status"] == "complete" and path.is_file():
+            maps.append((_label(member), np.load(path)))
+    if not maps:
+        return None
+    columns = min(4, len(maps))
+    rows = math.ceil(len(maps) / columns)
+    figure, axes = plt.subplots(rows, columns, figsize=(3.9 * columns, 3.3 * rows + 0.5), squeeze=False)
+    for axis, (label, grid) in zip(axes.flat, maps, strict=False):
+        x, y = grid["x_m"] * 1e9, grid["y_m"] * 1e9
+        limit = float(np.nanmax(np.abs(grid["s"]))) or 1.0  # each map its own scale: the patterns differ ×50
+        image = axis.pcolormesh(x, y, grid["s"].T, cmap="RdBu_r", vmin=-limit, vmax=limit, shading="auto")
+        plt.colorbar(image, ax=axis, shrink=0.85).ax.tick_params(labelsize=7)
+        centre = (0.5 * (x[0] + x[-1]), 0.5 * (y[0] + y[-1]))
+        axis.add_patch(plt.Circle(centre, float(grid["contact_radius_m"]) * 1e9, fill=False, color="k",
+                                  linestyle="--", linewidth=0.8))
+        axis.set_aspect("equal")
+        axis.set_title(label, fontsize=8)
+        axis.set_xlabel("x (nm)", fontsize=8)
+        axis.set_ylabel("y (nm)", fontsize=8)
+        axis.tick_params(labelsize=7)
+    for axis in axes.flat[len(maps):]:
+        axis.set_visible(False)
+    figure.suptitle(f"{study.name}: surface vacancy maps s = c/c0 − 1 over the top nm, each on its own "
+                    "scale (dashed: the contact)", fontsize=10)
+    figure.tight_layout()
+    return _save(figure, folder / "surface_maps")
+
+
+def _label(member) -> str:
+    """A member as a short legend or title: its swept values (``sphere, R 51.5 nm``)."""
+    return ", ".join(f"{SHORT_NAMES.get(k, k.split('.')[-1] + ' ')}{_shown(k, v)}"
+                     for k, v in member.values.items()) or member.name
 
 
 def _shown(key: str, value) -> str:
@@ -158,10 +208,11 @@ def _shown(key: str, value) -> str:
     return str(value)
 
 
-def _diverging(axis, x, z, values, label: str, plt):
-    limit = float(np.nanmax(np.abs(values))) or 1.0
+def _diverging(axis, x, z, values, label: str, plt, percentile: float = 100.0):
+    """A map centred on zero; ``percentile`` < 100 clips the colour scale (the arrows on the bar)."""
+    limit = float(np.nanpercentile(np.abs(values), percentile)) or 1.0
     image = axis.pcolormesh(x, z, values, cmap="RdBu_r", vmin=-limit, vmax=limit, shading="auto")
-    plt.colorbar(image, ax=axis, label=label, shrink=0.85)
+    plt.colorbar(image, ax=axis, label=label, shrink=0.85, extend="both" if percentile < 100 else "neither")
     axis.set_aspect("equal")
     return image
 
@@ -183,7 +234,7 @@ def member_maps(run: pathlib.Path, path: pathlib.Path, title: str) -> pathlib.Pa
     surface = run / "surface_map.npz"
     figure, axes = plt.subplots(2, 2, figsize=(11.0, 7.0))
     axes = axes.ravel()
-    _diverging(axes[0], x, z, grid("P_z_C_per_m2"), "P_z (C/m²)", plt)
+    _diverging(axes[0], x, z, grid("P_z_C_per_m2"), "P_z (C/m²)", plt, SECTION_PERCENTILE)
     step = (max(1, shape[0] // 20), max(1, nz // 12))
     px, pz = grid("P_x_C_per_m2")[::step[1], ::step[0]], grid("P_z_C_per_m2")[::step[1], ::step[0]]
     length = np.hypot(px, pz)
@@ -191,9 +242,10 @@ def member_maps(run: pathlib.Path, path: pathlib.Path, title: str) -> pathlib.Pa
     axes[0].quiver(x[::step[0]], z[::step[1]], px / length, pz / length, color="k", width=0.003,
                    pivot="mid", scale=40)  # directions only: |P| spans decades from the surface down
     axes[0].set_title("P_z (colour) and the direction of (P_x, P_z)", fontsize=9)
-    _diverging(axes[1], x, z, grid("E_depolarization_z_V_per_m") * 1e-6, "E_z (MV/m)", plt)
+    clip = SECTION_PERCENTILE
+    _diverging(axes[1], x, z, grid("E_depolarization_z_V_per_m") * 1e-6, "E_z (MV/m)", plt, clip)
     axes[1].set_title("depolarisation field E_z", fontsize=9)
-    _diverging(axes[2], x, z, grid("E_depolarization_x_V_per_m") * 1e-6, "E_x (MV/m)", plt)
+    _diverging(axes[2], x, z, grid("E_depolarization_x_V_per_m") * 1e-6, "E_x (MV/m)", plt, clip)
     axes[2].set_title("depolarisation field E_x", fontsize=9)
     for axis in axes[:3]:
         axis.set_xlabel("x (nm)")

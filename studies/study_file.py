@@ -28,6 +28,7 @@ import copy
 import dataclasses
 import hashlib
 import itertools
+import json
 import math
 import pathlib
 import re
@@ -91,8 +92,13 @@ class Study:
 
 
 def config_hash(config: Config) -> str:
-    """SHA-256 of the resolved config's TOML: two members run the same thing iff equal."""
-    return hashlib.sha256(config_module.to_toml(config).encode()).hexdigest()
+    """SHA-256 of the resolved config's values: two members run the same thing iff equal.
+
+    The values only (canonical JSON of the dataclasses), not the TOML text, whose comments
+    (each key's documentation) may change between versions without changing a run.
+    """
+    canonical = json.dumps(dataclasses.asdict(config), sort_keys=True, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def load(path: str | pathlib.Path) -> Study:

@@ -131,3 +131,18 @@ def test_fits_follow_the_sweeps_and_give_the_equivalence_factor(tmp_path):
     assert by_key["tip.force"]["x0"] == pytest.approx(6.8, rel=1e-6)
     (pair,) = results["equivalence"]
     assert pair["V_per_uN"] == pytest.approx(2.6 / 6.8, rel=1e-6)
+
+
+def test_the_member_hash_follows_the_values_not_the_text(tmp_path):
+    """A member stays complete across versions that reword the config's comments."""
+    import dataclasses
+    import tomllib
+
+    from flexotip import config as config_module
+
+    config = config_module.from_dict({"tip": {"force": 2e-6}})
+    text = config_module.to_toml(config).replace("# tip shape", "# the shape of the tip")
+    reworded = config_module.from_dict(tomllib.loads(text))
+    assert study_file.config_hash(reworded) == study_file.config_hash(config)
+    other = dataclasses.replace(config, tip=dataclasses.replace(config.tip, force=2.0000001e-6))
+    assert study_file.config_hash(other) != study_file.config_hash(config)
