@@ -177,7 +177,8 @@ def surface_maps(study: Study, table: list[dict], outdir: pathlib.Path,
     for axis, (label, grid) in zip(axes.flat, maps, strict=False):
         x, y = grid["x_m"] * 1e9, grid["y_m"] * 1e9
         limit = float(np.nanmax(np.abs(grid["s"]))) or 1.0  # each map its own scale: the patterns differ ×50
-        image = axis.pcolormesh(x, y, grid["s"].T, cmap="RdBu_r", vmin=-limit, vmax=limit, shading="auto")
+        image = axis.pcolormesh(x, y, grid["s"].T, cmap="RdBu_r", vmin=-limit, vmax=limit, shading="auto",
+                                rasterized=True)  # PDF: a raster map inside vector axes (fast, small)
         plt.colorbar(image, ax=axis, shrink=0.85).ax.tick_params(labelsize=7)
         centre = (0.5 * (x[0] + x[-1]), 0.5 * (y[0] + y[-1]))
         axis.add_patch(plt.Circle(centre, float(grid["contact_radius_m"]) * 1e9, fill=False, color="k",
@@ -211,7 +212,8 @@ def _shown(key: str, value) -> str:
 def _diverging(axis, x, z, values, label: str, plt, percentile: float = 100.0):
     """A map centred on zero; ``percentile`` < 100 clips the colour scale (the arrows on the bar)."""
     limit = float(np.nanpercentile(np.abs(values), percentile)) or 1.0
-    image = axis.pcolormesh(x, z, values, cmap="RdBu_r", vmin=-limit, vmax=limit, shading="auto")
+    image = axis.pcolormesh(x, z, values, cmap="RdBu_r", vmin=-limit, vmax=limit, shading="auto",
+                            rasterized=True)  # PDF: a raster map inside vector axes (fast, small)
     plt.colorbar(image, ax=axis, label=label, shrink=0.85, extend="both" if percentile < 100 else "neither")
     axis.set_aspect("equal")
     return image
