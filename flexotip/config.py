@@ -246,6 +246,12 @@ class SolveConfig:
     dt: float | None = _key(None, "first time step of the polarisation's TDGL relaxation "
                             "(transient; default: a tenth of its relaxation time), then adaptive; "
                             "the vacancies' is [vacancies] first_step", "s", low=0.0, open_low=True)
+    polarization_dynamics: str = _key(
+        "tdgl", "transient: how P follows the load: tdgl relaxes it from P = 0 by the TDGL "
+        "(relaxation time ~1 ps), quasi_static solves its steady state directly (what the "
+        "TDGL reaches after a few ps, and all the vacancies see on their ms–s time scale; "
+        "the vacancy transient then starts without the TDGL's em solves)",
+        choices=("tdgl", "quasi_static"))
     electromechanics_solver: str = _key(
         "direct", "linear solver of the (u, P, φ) Newton steps: MUMPS, or FGMRES with a block "
         "preconditioner (GAMG on u, Schur factorisation of the (P, φ) pair with GAMG on P and on "

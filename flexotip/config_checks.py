@@ -295,8 +295,8 @@ def resolve(config: typing.Any, given: dict, errors: list[str], tip_radius: dict
                           + ", ".join(unsupported))
     if config.solve.mode == "transient" and not config.physics.flexoelectric and config.tip.bias == 0:
         errors.append("[solve] mode = 'transient': the time-dependent solve relaxes the "
-                      "polarisation (TDGL), which needs [physics] flexoelectric = true or a "
-                      "[tip] bias")
+                      "polarisation (TDGL) and moves the vacancies in its field, which needs "
+                      "[physics] flexoelectric = true or a [tip] bias")
     solve = config.solve
     if solve.linear_solver == "auto":
         solve = dataclasses.replace(

@@ -109,7 +109,8 @@ def electromechanical_problem(config: Config) -> ElectromechanicalParameters:
         bubbles=config.mesh.polarization_element == "bubble", bias=config.tip.bias,
         electric_bc=config.physics.electric_bc, block_solver=solve.electromechanics_solver == "block",
         options=user_options(config, "em"), applied_options=user_options(config, "phi"),
-        transient=solve.mode == "transient", kinetic_coefficient=solve.tdgl_kinetic_coefficient,
+        transient=solve.mode == "transient" and solve.polarization_dynamics == "tdgl",
+        kinetic_coefficient=solve.tdgl_kinetic_coefficient,
         first_step=solve.dt, t_end=solve.t_end, quasi_steady_rtol=solve.quasi_steady_rtol)
 
 

@@ -146,6 +146,38 @@ def test_steady_solver_equals_long_time_transient(sphere_steady, tmp_path_factor
     assert transient["delta_inc"] == pytest.approx(steady["delta_inc"], rel=1e-4)
 
 
+TINY = {
+    "film": {"half_width": 60e-9, "substrate_thickness": 30e-9, "symmetry": "quarter"},
+    "mesh": {"surface_size": 0.0, "contact_size": 1.0e-9, "far_size": 15e-9, "growth": 0.4},
+    "output": {"fields": []},
+}
+
+
+def test_quasi_static_polarisation_gives_the_tdgl_transient(tmp_path_factory):
+    """``polarization_dynamics = "quasi_static"``: the vacancy transient of the TDGL run, without its steps.
+
+    P relaxes in ~1 ps, so over the vacancies' 10 ms the TDGL run (12 relaxation steps first)
+    and the quasi-static one (P's steady state directly) move the vacancies alike: the
+    surface maps agree within 1e-6 (the TDGL stops at max|ΔP| ≤ 1e-9·max|P|).
+    """
+    comm, bias = MPI.COMM_WORLD, 1.0
+    runs = {}
+    for dynamics in ("tdgl", "quasi_static"):
+        folder = shared_dir(tmp_path_factory, f"dynamics_{dynamics}")
+        sections = TINY | {"tip": {"shape": "sphere", "radius": 25e-9, "force": 0.6e-6, "bias": bias},
+                           "solve": {"mode": "transient", "t_end": 0.01, "polarization_dynamics": dynamics}}
+        runs[dynamics] = run_case(comm, sections, folder), np.load(folder / "surface_map.npz")["s"]
+    (tdgl, s_tdgl), (quasi, s_quasi) = runs["tdgl"], runs["quasi_static"]
+    difference = np.nanmax(np.abs(s_quasi - s_tdgl)) / np.nanmax(np.abs(s_tdgl))
+    print(f"\nbias {bias} V, t = 0.01 s: TDGL {tdgl['tdgl_steps']} steps + {tdgl['vacancy_steps']} vacancy "
+          f"steps, quasi-static {quasi['vacancy_steps']}; contact mean s {tdgl['delta_contact_mean']:+.6e} / "
+          f"{quasi['delta_contact_mean']:+.6e}; largest map difference {difference:.2e} of max|s|")
+    assert tdgl["tdgl_steps"] > 1 and "tdgl_steps" not in quasi
+    assert quasi["vacancy_solver"] == "transient" and quasi["vacancy_t_final_s"] == pytest.approx(0.01)
+    assert difference < 1e-6
+    assert quasi["P_axis_max_C_per_m2"] == pytest.approx(tdgl["P_axis_max_C_per_m2"], rel=1e-6)
+
+
 def test_fixed_surface_holds_c0_on_the_top(tmp_path_factory):
     """``surface = "fixed"``: c/c0 = 1 on the film top, here at z = 0 on the axis.
 
