@@ -1,7 +1,8 @@
 """Running a shipped study (studies/*.toml) at a coarse resolution, and the checks every one passes.
 
 Each study file is run as shipped except for its base's box and mesh, replaced by a coarse
-one (a few seconds per member): every member, every output. The documented results
+one (:func:`flexotip.studies.coarse.coarse_copy`; a few seconds per member): every member,
+every output. The documented results
 (docs/studies.md) are at the default resolution. Used by test_shipped_studies.py and
 test_shipped_fit_studies.py (two files, so that pytest-xdist runs them side by side).
 """
@@ -12,51 +13,10 @@ import csv
 import json
 import math
 import pathlib
-import tomllib
 
 from flexotip import cli
 from flexotip.studies import study_file
-
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-COARSE = {
-    "film": {"half_width": 120e-9, "substrate_thickness": 60e-9},
-    "mesh": {"contact_size": 1.5e-9, "far_size": 30e-9, "growth": 0.4, "surface_size": 0.0},
-    "output": {"fields": []},
-}
-
-
-def coarse_copy(name: str, folder: pathlib.Path, fields: bool = False) -> pathlib.Path:
-    """The shipped study with the coarse box and mesh in its base, written to ``folder``."""
-    data = tomllib.loads((ROOT / "studies" / f"{name}.toml").read_text())
-    assert "base" not in data or isinstance(data["base"], dict)
-    base = data.setdefault("base", {})
-    for section, table in COARSE.items():
-        if section == "output" and fields:
-            continue
-        base[section] = base.get(section, {}) | table
-    path = folder / f"{name}.toml"
-    path.write_text(_to_toml(data))
-    return path
-
-
-def _to_toml(data: dict, prefix: str = "") -> str:
-    """Enough TOML for a study file: scalars, lists, tables and arrays of tables."""
-    def value(v):
-        return json.dumps(v) if isinstance(v, str | list | bool) else repr(v)
-
-    lines, tables = [], []
-    for key, item in data.items():
-        name = f'"{key}"' if "." in key else key
-        if isinstance(item, dict):
-            tables.append((f"[{prefix}{key}]", item, f"{prefix}{key}."))
-        elif isinstance(item, list) and item and isinstance(item[0], dict):
-            tables += [(f"[[{prefix}{key}]]", entry, None) for entry in item]
-        else:
-            lines.append(f"{name} = {value(item)}")
-    text = "\n".join(lines) + "\n"
-    for header, table, sub_prefix in tables:
-        text += f"{header}\n" + _to_toml(table, sub_prefix or "") + "\n"
-    return text
+from flexotip.studies.coarse import coarse_copy
 
 
 def run(name: str, tmp_path: pathlib.Path, fields: bool = False):
