@@ -164,6 +164,11 @@ def run_members(world: MPI.Comm, study: Study, outdir: pathlib.Path, settings: R
     if settings.isolate:
         records = _run_isolated(world, members, outdir, settings) if world.rank == 0 else None
         return world.bcast(records, root=0)
+    # petsc4py initialises PETSc collectively over COMM_WORLD when it is first imported:
+    # import the pipeline (dolfinx, petsc4py) on every rank before any rank runs alone (the
+    # JIT warm-up on world rank 0), or rank 0 waits in PetscInitialize for the others.
+    from flexotip.pipeline import run as _pipeline  # noqa: F401
+
     k = settings.ranks_per_member
     n_groups = world.size // k
     group = world.Split(world.rank // k, world.rank)

@@ -155,6 +155,26 @@ def test_isolated_members_job_array_and_collect(tmp_path):
     assert cli.main(["study", str(path), "--out", str(array), "--member", "3"]) == cli.EXIT_USER_ERROR
 
 
+@pytest.mark.serial  # launches its own mpiexec
+def test_two_groups_from_a_fresh_launch(tmp_path):
+    """``mpiexec -n 2 flexotip study … --ranks-per-member 1`` in new processes, nothing imported yet.
+
+    petsc4py initialises PETSc collectively over COMM_WORLD on its first import: the JIT
+    warm-up importing it on rank 0 alone, while rank 1 waited at a barrier, hung the study
+    (found by benchmarks/studies.py; the in-process test below had imported it already).
+    """
+    path = _write(tmp_path, BASE + '[sweep]\n"tip.force" = [1.0e-6, 2.0e-6]\n', MPI.COMM_WORLD)
+    out = tmp_path / "out"
+    command = [runner.mpiexec(), "-n", "2", sys.executable, "-m", "flexotip.cli", "study", str(path),
+               "--out", str(out), "--ranks-per-member", "1", "--quiet"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=400)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "JIT cache warmed" in (out / "log.txt").read_text()
+    records = [json.loads((out / "members" / row["member"] / "member.json").read_text())
+               for row in _table(out)]
+    assert [(r["status"], r["n_ranks"]) for r in records] == [("complete", 1), ("complete", 1)]
+
+
 @pytest.mark.parallel
 def test_one_group_of_two_ranks_and_two_groups_of_one_give_the_same_table(outdir, comm):
     path = _write(outdir, BASE + SWEEP, comm)
