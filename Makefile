@@ -27,13 +27,15 @@ test-parallel: $(STAMP)
 	timeout 1500 $(MPIEXEC) -n 2 $(VENV)/bin/python -m pytest -m "not serial" -q -p no:cacheprovider
 
 # BENCHMARK_ARGS=--smoke: each script's smallest case, JSON to a temporary folder, README untouched.
-# spectral_film.py is serial by design (one process per case, one core): no mpiexec.
+# spectral_film.py is serial by design (one process per case, one core): no mpiexec; studies.py
+# launches its own mpiexec -n 2 per study run.
 benchmark: $(STAMP)
 	$(MPIEXEC) -n $(NP) $(VENV)/bin/python benchmarks/elastic_tip.py $(BENCHMARK_ARGS)
 	$(MPIEXEC) -n $(NP) $(VENV)/bin/python benchmarks/contact_tip.py $(BENCHMARK_ARGS)
 	$(MPIEXEC) -n $(NP) $(VENV)/bin/python benchmarks/electromechanics.py $(BENCHMARK_ARGS)
 	$(MPIEXEC) -n $(NP) $(VENV)/bin/python benchmarks/vacancies.py $(BENCHMARK_ARGS)
 	$(VENV)/bin/python benchmarks/spectral_film.py $(BENCHMARK_ARGS)
+	$(VENV)/bin/python benchmarks/studies.py $(BENCHMARK_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/python -m pip install --quiet ruff

@@ -36,6 +36,9 @@ EXPECTED = {
         "difference_from_steady", "total_relative_change", "peak_memory_per_rank_MB", "delta_dec",
         "delta_inc", "delta_axis")),
     "spectral_film": ("cases", 2, ("n_dofs", "P_axis_max_C_per_m2", "max_abs_P_C_per_m2", "time_total_s")),
+    "studies": ("runs", 3, (
+        "members", "groups", "ranks_per_member", "time_wall_s", "time_members_s", "time_mesh_s",
+        "meshes_from_cache", "time_jit_warm_up_s", "peak_memory_per_rank_MB")),
 }
 """Benchmark: (name of its list of measurements, how many the smoke mode makes, keys each has)."""
 
