@@ -78,8 +78,11 @@ class SigmoidFit:
     def x_onset(self) -> float | None:
         """Where f = 0.9·A1 (units of x): x0 + M·ln((A1 − A2)/(0.9·A1 − A2) − 1).
 
-        None when 0.9·A1 is not strictly between A2 and A1 (the curve never reaches it).
+        None when 0.9·A1 is not strictly between A2 and A1 (the curve never reaches it), or
+        when the fit does not resolve its transition (an extrapolation, not a result).
         """
+        if not self.resolved:
+            return None
         below = ONSET_FRACTION * self.A1 - self.A2
         if below == 0.0:
             return None

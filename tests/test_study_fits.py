@@ -142,6 +142,7 @@ def test_a_transition_outside_the_points_is_flagged_not_resolved():
     y = np.exp(-x / 0.013) + 1e-3
     result = fits.fit_boltzmann(x, y)
     assert not result.resolved and "x0" in result.message
+    assert result.x_onset is None and result.as_dict()["x_onset"] is None  # no extrapolated onset
     grid = np.linspace(0.0, 5.0, 12)
     assert fits.fit_boltzmann(grid, fits.boltzmann(grid, 0.9, 0.1, 2.5, 0.4)).resolved
 
