@@ -8,9 +8,10 @@ force sweep differ ×10 in cost. Each member runs the normal pipeline
 (:func:`flexotip.pipeline.run.run`) in ``DIR/members/<name>/``, with the outputs of
 ``flexotip run``.
 
-A member is complete when its ``summary.json`` says ``complete``, its ``config.toml``
-hashes to the member's hash, and ``member.json`` (written last, under a temporary name and
-renamed) records the same hash: re-running the same command skips it. A member whose solver
+A member is complete when its ``summary.json`` says ``complete``, ``member.json`` (written
+last, under a temporary name and renamed) says ``complete``, and its ``config.toml``, read
+back, hashes to the member's hash: re-running the same command skips it (also after an
+upgrade that added config keys, whose defaults the written config then takes). A member whose solver
 fails is recorded in ``member.json`` (status, solver, PETSc's reason) and the study goes on.
 
 With several groups the JIT cache is warmed first (:func:`warm_jit`): world rank 0 runs a
@@ -101,8 +102,11 @@ def is_complete(folder: pathlib.Path, member: Member) -> bool:
     summary = read_json(folder / "summary.json")
     if not record or not summary or record.get("status") != STATUS_COMPLETE:
         return False
-    if summary.get("status") != "complete" or record.get("config_hash") != member.config_hash:
+    if summary.get("status") != "complete":
         return False
+    # The hash is that of config.toml read back by this flexotip, not the one member.json
+    # recorded: a key added since (at its default) leaves a finished member complete, while
+    # a changed value or default (config.toml holds every value) makes it run again.
     try:
         written = config_module.from_dict(
             tomllib.loads((folder / "config.toml").read_text()), source=str(folder))

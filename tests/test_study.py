@@ -94,6 +94,25 @@ def test_a_failing_member_is_recorded_the_others_complete_and_a_rerun_skips_them
     assert {name: _mtimes(out / "members" / name) for name in complete} == complete  # untouched
     assert (out / "members" / "capped" / "member.json").stat().st_mtime_ns > failed_record  # run again
 
+    # folders written by an older flexotip: m000 before a key existed (its config.toml
+    # lacks it, member.json has another hash) is still complete; m001 with another value
+    # of a key runs again
+    older = out / "members" / "m000_force-1uN"
+    text = (older / "config.toml").read_text()
+    assert "polarization_dynamics = " in text
+    (older / "config.toml").write_text("\n".join(line for line in text.splitlines()
+                                                 if not line.startswith("polarization_dynamics = ")))
+    record = json.loads((older / "member.json").read_text()) | {"config_hash": "from-an-older-flexotip"}
+    (older / "member.json").write_text(json.dumps(record))
+    other = out / "members" / "m001_force-2uN"
+    text = (other / "config.toml").read_text()
+    assert "sensing_depth = 1e-09" in text
+    (other / "config.toml").write_text(text.replace("sensing_depth = 1e-09", "sensing_depth = 2e-09"))
+    before = _mtimes(older), (other / "member.json").stat().st_mtime_ns
+    assert cli.main(["study", str(path), "--out", str(out), "--quiet"]) == cli.EXIT_SOLVER_FAILED
+    assert _mtimes(older) == before[0]
+    assert (other / "member.json").stat().st_mtime_ns > before[1]
+
     # a member's summary is that of `flexotip run` of its config
     member = out / "members" / "m001_force-2uN"
     assert cli.main(["run", str(member / "config.toml"), "--out", str(tmp_path / "alone"), "--quiet"]) == 0
