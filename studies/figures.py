@@ -19,6 +19,7 @@ Axes in nm, MV/m, C/m² and the swept key's display unit (µN, V: :func:`collect
 
 from __future__ import annotations
 
+import itertools
 import math
 import pathlib
 
@@ -139,22 +140,26 @@ def surface_profiles(study: Study, table: list[dict], outdir: pathlib.Path,
                      folder: pathlib.Path) -> pathlib.Path | None:
     """u_z(r) at the film top of every complete member (``surface_profile.csv``), on one plot."""
     plt = _pyplot()
-    figure, axis = plt.subplots(figsize=(6.0, 3.8))
-    drawn = 0
+    curves: dict[tuple, list] = {}  # one line style per sweep and set of non-numeric values
     for member, row in zip(study.members, table, strict=True):
         path = member_folder(outdir, member) / "surface_profile.csv"
-        if row["status"] != "complete" or not path.is_file():
-            continue
-        data = np.genfromtxt(path, delimiter=",", names=True)
-        axis.plot(data["r_m"] * 1e9, data["u_z_m"] * 1e9, label=_label(member), linewidth=1.2)
-        drawn += 1
-    if not drawn:
-        plt.close(figure)
+        if row["status"] == "complete" and path.is_file():
+            kind = (row["sweep"], *sorted((k, str(v)) for k, v in member.values.items()
+                                          if isinstance(v, str | bool)))
+            curves.setdefault(kind, []).append((member, np.genfromtxt(path, delimiter=",", names=True)))
+    if not curves:
         return None
+    n_lines = sum(map(len, curves.values()))
+    figure, axis = plt.subplots(figsize=(7.5 if n_lines <= 12 else 10.0, 3.8))
+    for style, members in zip(itertools.cycle(("-", "--", ":", "-.")), curves.values()):
+        colours = plt.get_cmap("viridis")(np.linspace(0.0, 0.9, len(members)))
+        for colour, (member, data) in zip(colours, members, strict=True):
+            axis.plot(data["r_m"] * 1e9, data["u_z_m"] * 1e9, style, color=colour, label=_label(member),
+                      linewidth=1.2)
     axis.set_xlabel("r (nm)")
     axis.set_ylabel("u_z at the film top (nm)")
     axis.set_xlim(left=0.0)
-    axis.legend(fontsize=7, loc="lower right")
+    axis.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), ncol=1 if n_lines <= 12 else 2)
     axis.set_title(f"{study.name}: surface deformation under the tip", fontsize=10)
     figure.tight_layout()
     return _save(figure, folder / "surface_profiles")
