@@ -105,6 +105,7 @@ def swept_quantities(study: Study, table: list[dict], fit_results: dict, key: st
     rows = math.ceil(len(panels) / columns)
     figure, axes = plt.subplots(rows, columns, figsize=(3.3 * columns, 2.8 * rows), squeeze=False)
     fitted = {(f["label"], f["y"]): f for f in fit_results.get("fits", []) if f["x"] == key and "x0" in f}
+    linear_range = _symlog_threshold(study, key, factor)
     for axis, (quantity, scale, label) in zip(axes.flat, panels, strict=False):
         for number, curve in enumerate(collect.series(study, table, key, quantity)):
             x = np.asarray(curve["x"]) * factor
@@ -113,8 +114,13 @@ def swept_quantities(study: Study, table: list[dict], fit_results: dict, key: st
                       color=f"C{number}", label=curve["label"] or None, markersize=4)
             fit = fitted.get((curve["label"], quantity))
             if fit and len(x) > 1:
-                grid = np.linspace(x.min(), x.max(), 200)
+                grid = np.linspace(x.min(), x.max(), 2000)
                 axis.plot(grid, scale * _sigmoid(grid, fit), "-", color=f"C{number}", linewidth=1)
+        if linear_range is not None:
+            axis.set_xscale("symlog", linthresh=linear_range)
+            top = max(abs(v) * factor for s in study.sweeps for v in s["keys"].get(key, []))
+            decades = range(math.ceil(math.log10(linear_range)), math.floor(math.log10(top)) + 1)
+            axis.set_xticks([0.0, *(10.0**k for k in decades)])  # none inside the linear part
         axis.set_xlabel(f"{key} ({unit})" if unit else key, fontsize=8)
         axis.set_ylabel(label, fontsize=8)
         axis.tick_params(labelsize=8)
@@ -130,6 +136,20 @@ def swept_quantities(study: Study, table: list[dict], fit_results: dict, key: st
                     fontsize=10)
     figure.tight_layout(rect=(0, 0.06 if labels else 0, 1, 0.95))
     return _save(figure, folder / f"quantities_vs_{key.replace('.', '_')}")
+
+
+def _symlog_threshold(study: Study, key: str, factor: float) -> float | None:
+    """Where a symmetric-log axis of ``key`` turns linear; None for a linear axis.
+
+    When the swept values span over two decades (the bias sweep's 5 mV … 5 V), the axis is
+    logarithmic beyond the smallest non-zero |value| (display units) and linear inside it,
+    so that 0 stays on it.
+    """
+    values = np.abs([v * factor for s in study.sweeps for v in s["keys"].get(key, [])])
+    nonzero = values[values > 0.0]
+    if nonzero.size < 2 or nonzero.max() < 100.0 * nonzero.min():
+        return None
+    return float(nonzero.min())
 
 
 def _sigmoid(x: np.ndarray, fit: dict) -> np.ndarray:
