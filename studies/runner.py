@@ -2,8 +2,8 @@
 
 ``mpiexec -n N flexotip study STUDY.toml --out DIR --ranks-per-member k`` splits COMM_WORLD
 into N/k groups (each a communicator DOLFINx meshes and solves on). A group's first rank
-claims the next member from a counter in an MPI window on world rank 0 (an atomic
-fetch-and-add), so a group that finishes a cheap member takes the next one: members of a
+claims the next unclaimed member (:class:`MemberClaims`: an exclusive file creation in the
+study's folder), so a group that finishes a cheap member takes the next one: members of a
 force sweep differ ×10 in cost. Each member runs the normal pipeline
 (:func:`flexotip.pipeline.run.run`) in ``DIR/members/<name>/``, with the outputs of
 ``flexotip run``.
@@ -115,10 +115,12 @@ def is_complete(folder: pathlib.Path, member: Member) -> bool:
     return config_hash(written) == member.config_hash
 
 
-def member_record(member: Member, status: str, seconds: float, n_ranks: int, error=None) -> dict:
-    """The content of ``member.json``."""
+def member_record(member: Member, status: str, seconds: float, n_ranks: int, error=None,
+                  group: int = 0) -> dict:
+    """The content of ``member.json``: also which group ran it and when it ended (Unix time, s)."""
     record = {"name": member.name, "index": member.index, "values": member.values,
-              "config_hash": member.config_hash, "status": status, "time_s": seconds, "n_ranks": n_ranks}
+              "config_hash": member.config_hash, "status": status, "time_s": seconds, "n_ranks": n_ranks,
+              "group": group, "ended_at_s": time.time()}
     if error is not None:
         record |= {"failed_solver": getattr(error, "solver", type(error).__name__),
                    "failure_reason": getattr(error, "reason", str(error)),
@@ -127,35 +129,55 @@ def member_record(member: Member, status: str, seconds: float, n_ranks: int, err
 
 
 # -- in-process groups ------------------------------------------------------------------
-class MemberCounter:
-    """The next member to claim, and the counts done and failed: integers on world rank 0.
+class MemberClaims:
+    """Which member each group runs next, claimed through the study's folder.
 
-    Group leaders update them with atomic fetch-and-add (passive-target RMA), so no rank
-    has to serve requests.
+    A group's first rank claims member i by creating ``<folder>/<i>`` with
+    ``O_CREAT | O_EXCL``: of several ranks trying at once exactly one succeeds, on a local
+    disk as on NFS, Lustre or GPFS (the study's folder is shared by all ranks anyway: every
+    group writes its members there). No rank waits on another, so a claim never stalls
+    while another rank is inside a solver. One-sided MPI did stall: a fetch-and-add on a
+    counter on world rank 0 completes, with MPICH and no asynchronous progress thread, only
+    when rank 0 enters MPI, and a rank solving a member on its own communicator does not for
+    minutes. Finished members are marked ``<i>.done`` or ``<i>.failed`` (for the progress
+    line). The folder is unique to one invocation (the tasks of a job array share the study
+    folder) and removed when it ends; one left by a killed study is safe to delete.
     """
 
-    NEXT, DONE, FAILED = 0, 1, 2
-
-    def __init__(self, world: MPI.Comm):
-        itemsize = MPI.INT64_T.Get_size()
-        self.window = MPI.Win.Allocate(3 * itemsize if world.rank == 0 else 0, itemsize, comm=world)
+    def __init__(self, world: MPI.Comm, outdir: pathlib.Path, n_members: int):
+        name = f".claims-{os.getpid()}-{time.time_ns()}" if world.rank == 0 else None
+        self.folder = pathlib.Path(outdir) / world.bcast(name, root=0)
         if world.rank == 0:
-            self.window.Lock(0)
-            self.window.Put(np.zeros(3, dtype=np.int64), 0)
-            self.window.Unlock(0)
+            self.folder.mkdir(parents=True)
         world.Barrier()
+        self.n_members, self.next = n_members, 0
 
-    def add(self, slot: int, amount: int = 1) -> int:
-        """Add ``amount`` to a slot; return its value before."""
-        before = np.zeros(1, dtype=np.int64)
-        self.window.Lock(0, MPI.LOCK_SHARED)
-        self.window.Fetch_and_op(np.array([amount], dtype=np.int64), before, 0, slot, MPI.SUM)
-        self.window.Unlock(0)
-        return int(before[0])
+    def claim(self) -> int:
+        """A member index no group has claimed yet, or the number of members when none is left."""
+        while self.next < self.n_members:
+            index, self.next = self.next, self.next + 1
+            try:
+                os.close(os.open(self.folder / str(index), os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+            except FileExistsError:
+                continue
+            return index
+        return self.n_members
 
-    def free(self) -> None:
-        """Release the window (collective over the world)."""
-        self.window.Free()
+    def finish(self, index: int, failed: bool) -> None:
+        """Mark a claimed member finished."""
+        (self.folder / f"{index}.{'failed' if failed else 'done'}").touch()
+
+    def counts(self) -> tuple[int, int, int]:
+        """Members claimed, done and failed so far (by all groups)."""
+        names = [path.name for path in self.folder.iterdir()]
+        return (sum(name.isdigit() for name in names), sum(name.endswith(".done") for name in names),
+                sum(name.endswith(".failed") for name in names))
+
+    def remove(self, world: MPI.Comm) -> None:
+        """Delete the folder (collective over the world, after every group has finished)."""
+        world.Barrier()
+        if world.rank == 0:
+            shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def run_members(world: MPI.Comm, study: Study, outdir: pathlib.Path, settings: RunSettings) -> list[dict]:
@@ -178,32 +200,28 @@ def run_members(world: MPI.Comm, study: Study, outdir: pathlib.Path, settings: R
     group = world.Split(world.rank // k, world.rank)
     if n_groups > 1:
         warm_jit(world, members, outdir)
-    counter = MemberCounter(world)
+    claims = MemberClaims(world, outdir, len(members))
     start, records = time.perf_counter(), {}
     while True:
-        index = counter.add(MemberCounter.NEXT) if group.rank == 0 else None
-        index = group.bcast(index, root=0)
+        index = group.bcast(claims.claim() if group.rank == 0 else None, root=0)
         if index >= len(members):
             break
         member = members[index]
         record = run_member(group, member, outdir, world.rank // k)
         if group.rank == 0:
-            slot = MemberCounter.FAILED if record["status"] == STATUS_FAILED else MemberCounter.DONE
-            counter.add(slot)
-            _log_progress(counter, len(members), time.perf_counter() - start)
+            claims.finish(index, record["status"] == STATUS_FAILED)
+            _log_progress(claims, len(members), time.perf_counter() - start)
             records[member.name] = record
-    world.Barrier()
-    counter.free()
+    claims.remove(world)
     group.Free()
     gathered = world.allgather(records)
     merged = {name: record for part in gathered for name, record in part.items()}
     return [merged[m.name] for m in members]
 
 
-def _log_progress(counter: MemberCounter, n_members: int, elapsed: float) -> None:
+def _log_progress(claims: MemberClaims, n_members: int, elapsed: float) -> None:
     """Members done, running and failed, and the time left at the study's rate so far."""
-    done, failed = counter.add(MemberCounter.DONE, 0), counter.add(MemberCounter.FAILED, 0)
-    claimed = min(counter.add(MemberCounter.NEXT, 0), n_members)
+    claimed, done, failed = claims.counts()
     finished = done + failed
     running = max(claimed - finished, 0)
     eta = elapsed / finished * (n_members - finished) if finished else float("nan")
@@ -244,7 +262,7 @@ def run_member(group: MPI.Comm, member: Member, outdir: pathlib.Path, group_inde
         flexotip_log.pop_file(study_handlers)
     seconds = time.perf_counter() - start
     status = STATUS_FAILED if error is not None else STATUS_COMPLETE
-    record = member_record(member, status, seconds, group.size, error)
+    record = member_record(member, status, seconds, group.size, error, group_index)
     if group.rank == 0:
         write_json_atomic(folder / MEMBER_RECORD, record)
         if error is not None:

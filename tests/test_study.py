@@ -192,6 +192,12 @@ def test_two_groups_from_a_fresh_launch(tmp_path):
     records = [json.loads((out / "members" / row["member"] / "member.json").read_text())
                for row in _table(out)]
     assert [(r["status"], r["n_ranks"]) for r in records] == [("complete", 1), ("complete", 1)]
+    # the two groups ran one member each, at the same time: group 1 did not wait for rank 0
+    # (a claim by one-sided MPI on rank 0 waited until rank 0 left its solve)
+    assert sorted(r["group"] for r in records) == [0, 1]
+    first, second = sorted(records, key=lambda r: r["ended_at_s"])
+    assert second["ended_at_s"] - second["time_s"] < first["ended_at_s"]
+    assert not list(out.glob(".claims-*"))
 
 
 @pytest.mark.parallel
