@@ -41,12 +41,12 @@ def display_unit(key: str) -> tuple[float, str]:
     return DISPLAY_UNITS.get(key, (1.0, ""))
 
 
-def _label(key: str, value) -> str:
-    """``radius = 51.53 nm``: a swept value in its display unit."""
+def shown(key: str, value, digits: int = 4) -> str:
+    """A swept value as text, a number in its display unit (``51.53 nm``), anything else as is."""
     if isinstance(value, bool) or not isinstance(value, int | float):
-        return f"{key.split('.')[-1]} = {value}"
+        return str(value)
     factor, unit = display_unit(key)
-    return f"{key.split('.')[-1]} = {value * factor:.4g}" + (f" {unit}" if unit else "")
+    return f"{value * factor:.{digits}g}" + (f" {unit}" if unit else "")
 
 
 def swept_keys(study: Study) -> list[str]:
@@ -120,7 +120,8 @@ def series(study: Study, table: list[dict], x_key: str, y_key: str) -> list[dict
             points = sorted((x, y, row["member"]) for row in members
                             if (x := _number(row[x_key])) is not None
                             and (y := _number(row.get(y_key))) is not None)
-            label = ", ".join(_label(k, json.loads(v)) for k, v in zip(others, label_values, strict=True))
+            label = ", ".join(f"{k.split('.')[-1]} = {shown(k, json.loads(v))}"
+                              for k, v in zip(others, label_values, strict=True))
             curves.append({"sweep": number, "label": label,
                            "others": dict(zip(others, map(json.loads, label_values), strict=True)),
                            "x": [p[0] for p in points], "y": [p[1] for p in points],

@@ -105,7 +105,7 @@ def swept_quantities(study: Study, table: list[dict], fit_results: dict, key: st
     rows = math.ceil(len(panels) / columns)
     figure, axes = plt.subplots(rows, columns, figsize=(3.3 * columns, 2.8 * rows), squeeze=False)
     fitted = {(f["label"], f["y"]): f for f in fit_results.get("fits", []) if f["x"] == key and "x0" in f}
-    linear_range = _symlog_threshold(study, key, factor)
+    symlog = _symlog_axis(study, key, factor)
     for axis, (quantity, scale, label) in zip(axes.flat, panels, strict=False):
         for number, curve in enumerate(collect.series(study, table, key, quantity)):
             x = np.asarray(curve["x"]) * factor
@@ -116,11 +116,10 @@ def swept_quantities(study: Study, table: list[dict], fit_results: dict, key: st
             if fit and len(x) > 1:
                 grid = np.linspace(x.min(), x.max(), 2000)
                 axis.plot(grid, scale * _sigmoid(grid, fit), "-", color=f"C{number}", linewidth=1)
-        if linear_range is not None:
+        if symlog is not None:
+            linear_range, ticks = symlog
             axis.set_xscale("symlog", linthresh=linear_range)
-            top = max(abs(v) * factor for s in study.sweeps for v in s["keys"].get(key, []))
-            decades = range(math.ceil(math.log10(linear_range)), math.floor(math.log10(top)) + 1)
-            axis.set_xticks([0.0, *(10.0**k for k in decades)])  # none inside the linear part
+            axis.set_xticks(ticks)
         axis.set_xlabel(f"{key} ({unit})" if unit else key, fontsize=8)
         axis.set_ylabel(label, fontsize=8)
         axis.tick_params(labelsize=8)
@@ -138,18 +137,19 @@ def swept_quantities(study: Study, table: list[dict], fit_results: dict, key: st
     return _save(figure, folder / f"quantities_vs_{key.replace('.', '_')}")
 
 
-def _symlog_threshold(study: Study, key: str, factor: float) -> float | None:
-    """Where a symmetric-log axis of ``key`` turns linear; None for a linear axis.
+def _symlog_axis(study: Study, key: str, factor: float) -> tuple[float, list[float]] | None:
+    """(where a symmetric-log axis of ``key`` turns linear, its ticks); None for a linear axis.
 
     When the swept values span over two decades (the bias sweep's 5 mV … 5 V), the axis is
     logarithmic beyond the smallest non-zero |value| (display units) and linear inside it,
-    so that 0 stays on it.
+    so that 0 stays on it; ticks at 0 and at the decades beyond (none inside the linear part).
     """
     values = np.abs([v * factor for s in study.sweeps for v in s["keys"].get(key, [])])
     nonzero = values[values > 0.0]
     if nonzero.size < 2 or nonzero.max() < 100.0 * nonzero.min():
         return None
-    return float(nonzero.min())
+    decades = range(math.ceil(math.log10(nonzero.min())), math.floor(math.log10(nonzero.max())) + 1)
+    return float(nonzero.min()), [0.0, *(10.0**k for k in decades)]
 
 
 def _sigmoid(x: np.ndarray, fit: dict) -> np.ndarray:
@@ -223,15 +223,8 @@ def surface_maps(study: Study, table: list[dict], outdir: pathlib.Path,
 
 def _label(member) -> str:
     """A member as a short legend or title: its swept values (``sphere, R 51.5 nm``)."""
-    return ", ".join(f"{SHORT_NAMES.get(k, k.split('.')[-1] + ' ')}{_shown(k, v)}"
+    return ", ".join(f"{SHORT_NAMES.get(k, k.split('.')[-1] + ' ')}{collect.shown(k, v, digits=3)}"
                      for k, v in member.values.items()) or member.name
-
-
-def _shown(key: str, value) -> str:
-    factor, unit = collect.display_unit(key)
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return f"{value * factor:.3g}{(' ' + unit) if unit else ''}"
-    return str(value)
 
 
 def _diverging(axis, x, z, values, label: str, plt, percentile: float = 100.0):

@@ -98,11 +98,9 @@ def _json_default(value):
 
 def is_complete(folder: pathlib.Path, member: Member) -> bool:
     """Whether the member's folder holds a complete run of exactly this member's config."""
-    record = read_json(folder / MEMBER_RECORD)
-    summary = read_json(folder / "summary.json")
-    if not record or not summary or record.get("status") != STATUS_COMPLETE:
-        return False
-    if summary.get("status") != "complete":
+    record = read_json(folder / MEMBER_RECORD) or {}
+    summary = read_json(folder / "summary.json") or {}
+    if record.get("status") != STATUS_COMPLETE or summary.get("status") != "complete":
         return False
     # The hash is that of config.toml read back by this flexotip, not the one member.json
     # recorded: a key added since (at its default) leaves a finished member complete, while
