@@ -33,35 +33,34 @@ log = logging.getLogger(__name__)
 class SurfaceMap:
     """The simulated KPFM/NVC map s(x, y) = mean of c/c0 over −d_s ≤ z ≤ 0, minus 1.
 
-    c/c0 = exp(w) is sampled on a square grid centred on the tip axis, over the meshed part
-    of the film top, at the Gauss–Legendre points of each interval of the sensing depth
-    (composite rule). On a layered mesh the intervals are the surface layers above
-    −d_s, so the rule integrates across no cell face in z: the mean is the integral of the
-    discrete field over the tagged sensing layer, exact to the rule's order inside each
-    layer (degree ≤ 2·depth_points − 1 in z). Without layers it is one interval.
+    c/c0 = exp(w) is sampled on a grid of the film top (:meth:`square`: centred on the tip
+    axis), over the meshed part of it, at the Gauss–Legendre points of each interval of the
+    sensing depth (composite rule). On a layered mesh the intervals are the surface layers
+    above −d_s, so the rule integrates across no cell face in z: the mean is the integral
+    of the discrete field over the tagged sensing layer, exact to the rule's order inside
+    each layer (degree ≤ 2·depth_points − 1 in z). Without layers it is one interval.
 
     Args:
         msh: The mesh.
-        center: Tip axis (x0, y0), mesh length unit.
-        extent: Half side of the square, mesh length unit.
-        samples: Grid points per side.
+        x, y: Grid coordinates (1D, mesh length unit); x along the first axis of the map.
         sensing_depth: d_s, mesh length unit.
         depth_points: Gauss–Legendre points per depth interval.
         layers: Thicknesses of the intervals from the top down, summing to d_s (mesh
             length unit); ``None`` for one interval.
+        center: The tip axis (x0, y0), mesh length unit, for :attr:`radius`.
+        paired: Sample the points (x[i], y[i]) (a line), not the grid x × y.
 
     Attributes:
         x, y: Grid coordinates (1D, mesh length unit), x along the first axis of ``values``.
-        radius: Distance of each grid point from the tip axis, shape (samples, samples).
+        radius: Distance of each grid point from ``center`` (None without one), shape of the map.
     """
 
-    def __init__(self, msh, center: tuple[float, float], extent: float, samples: int,
-                 sensing_depth: float, depth_points: int = 4, layers: list[float] | None = None):
-        x0, y0 = center
-        self.x = x0 + np.linspace(-extent, extent, samples)
-        self.y = y0 + np.linspace(-extent, extent, samples)
-        gx, gy = np.meshgrid(self.x, self.y, indexing="ij")
-        self.radius = np.hypot(gx - x0, gy - y0)
+    def __init__(self, msh, x: np.ndarray, y: np.ndarray, sensing_depth: float, depth_points: int = 4,
+                 layers: list[float] | None = None, center: tuple[float, float] | None = None,
+                 paired: bool = False):
+        self.x, self.y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+        gx, gy = (self.x, self.y) if paired else np.meshgrid(self.x, self.y, indexing="ij")
+        self.radius = np.hypot(gx - center[0], gy - center[1]) if center is not None else None
         nodes, weights = np.polynomial.legendre.leggauss(depth_points)
         thicknesses = np.asarray(layers if layers else [sensing_depth], dtype=float)
         tops = np.concatenate([[0.0], np.cumsum(thicknesses)[:-1]])
@@ -71,6 +70,13 @@ class SurfaceMap:
         points = np.concatenate([np.c_[gx.ravel(), gy.ravel(), np.full(gx.size, z)] for z in self._depths])
         self._shape = gx.shape
         self._evaluator = PointEvaluator(msh, points)
+
+    @classmethod
+    def square(cls, msh, center: tuple[float, float], extent: float, samples: int, sensing_depth: float,
+               depth_points: int = 4, layers: list[float] | None = None) -> SurfaceMap:
+        """The map on a square grid of ``samples`` points a side, half side ``extent``, around ``center``."""
+        side = np.linspace(-extent, extent, samples)
+        return cls(msh, center[0] + side, center[1] + side, sensing_depth, depth_points, layers, center)
 
     def __call__(self, log_density: dolfinx.fem.Function) -> np.ndarray:
         """S on the grid, shape (samples, samples); NaN off the meshed part."""
@@ -192,8 +198,8 @@ class VacancyMap:
         extent = min(PROFILE_EXTENT * contact_radius, geometry.half_width)
         # The mesh's layers end on this sensing depth (the same [vacancies] key).
         layers = surface_layers(geometry)[0] if geometry.layered else None
-        self.sampler = SurfaceMap(stack.msh, geometry.contact_center, extent, SURFACE_MAP_SAMPLES,
-                                  sensing_depth / scales.length, layers=layers)
+        self.sampler = SurfaceMap.square(stack.msh, geometry.contact_center, extent, SURFACE_MAP_SAMPLES,
+                                         sensing_depth / scales.length, layers=layers)
 
     def observe(self, t: float, w: dolfinx.fem.Function) -> dict:
         """The map's extremes for the transient's history (SI columns)."""

@@ -3,14 +3,16 @@
 The TDGL relaxation of the polarisation (:mod:`flexotip.fem.electromechanical_problem`)
 and the vacancy transient (:mod:`flexotip.fem.vacancy_problem`) run the same loop:
 
-1. cut Δt so that the step ends at ``t_end`` at the latest;
+1. cut Δt to ``max_step`` and so that the step ends at the next of the ``stops`` (times
+   the problem changes at, or must be seen at) and at ``t_end`` at the latest;
 2. take the step; if Newton fails, restore the state, quarter Δt and retry (give up once
    Δt is a millionth of the first step);
 3. if the problem estimates its error and the estimate exceeds the tolerance, restore the
    state and retry with Δt·max(0.2, 0.9·√(tol/error));
 4. accept: record a row of the history; stop when the relative change per step has fallen
-   to ``rtol`` (quasi-steady), at ``t_end``, or after ``max_steps`` accepted steps;
-5. grow Δt by the problem's factor.
+   to ``rtol`` (quasi-steady, unless ``until_steady`` is off), at ``t_end``, or after
+   ``max_steps`` accepted steps;
+5. grow Δt by the problem's factor (a step cut short by 1. leaves the next Δt where it was).
 
 What differs between the two lives in a :class:`SteppedProblem`: how to step, what the
 error estimate is, what to record, how fast Δt may grow.
@@ -112,6 +114,9 @@ class AdaptiveStepper:
         rtol: Quasi-steady tolerance on the relative change per step.
         max_steps: Largest number of accepted steps.
         tolerance: Largest accepted error estimate (problems that return one).
+        max_step: Largest Δt, s.
+        stops: Times (s) that steps end on exactly, in increasing order.
+        until_steady: Stop once quasi-steady; off: run to ``t_end`` (or ``max_steps``).
     """
 
     first_step: float
@@ -119,6 +124,15 @@ class AdaptiveStepper:
     rtol: float
     max_steps: int
     tolerance: float = math.inf
+    max_step: float = math.inf
+    stops: tuple[float, ...] = ()
+    until_steady: bool = True
+
+    def _cut(self, t: float, dt: float) -> float:
+        """Δt cut to ``max_step``, the next stop after t and ``t_end``."""
+        later = [stop for stop in (*self.stops, self.t_end if self.t_end is not None else math.inf)
+                 if stop > t * (1 + 1e-12) + 1e-300]
+        return min(dt, self.max_step, min(later, default=math.inf) - t)
 
     def run(self, problem: SteppedProblem) -> History:
         """Step ``problem`` until it stops; return the history.
@@ -127,35 +141,42 @@ class AdaptiveStepper:
             SolverError: If Newton fails even with Δt reduced a million-fold.
         """
         history = History()
-        t, dt, dt_old = 0.0, self.first_step, None
+        t, wanted, dt_old = 0.0, self.first_step, None
         while len(history) < self.max_steps:
-            if self.t_end is not None:
-                dt = min(dt, self.t_end - t)
+            dt = self._cut(t, wanted)
             saved = problem.save()
             try:
                 report = problem.step(dt)
             except SolverError:
                 problem.restore(saved)
                 history.rejected += 1
-                dt /= 4
-                if dt < 1e-6 * self.first_step:
+                wanted = dt / 4
+                if wanted < 1e-6 * self.first_step:
                     raise
-                log.warning("%s: Newton failed; retrying with Δt = %.3g s", problem.name, dt)
+                log.warning("%s: Newton failed; retrying with Δt = %.3g s", problem.name, wanted)
                 continue
             error = problem.error(dt, dt_old)
             if error is not None and error > self.tolerance:
                 problem.restore(saved)
                 history.rejected += 1
-                dt *= max(0.2, 0.9 * math.sqrt(self.tolerance / error))
+                wanted = dt * max(0.2, 0.9 * math.sqrt(self.tolerance / error))
                 continue
-            t += dt
+            t = self._end_of_step(t, dt)
             row = problem.accept(t, dt, report, error)
             history.append(t, dt, row)
-            if row[CHANGE] <= self.rtol:
+            if self.until_steady and row[CHANGE] <= self.rtol:
                 history.t_quasi_steady = t
                 break
             if self.t_end is not None and t >= self.t_end * (1 - 1e-12):
                 break
             dt_old = dt
-            dt *= problem.growth(report, error)
+            wanted = wanted if dt < wanted else dt * problem.growth(report, error)
         return history
+
+    def _end_of_step(self, t: float, dt: float) -> float:
+        """T + dt, snapped onto a stop or ``t_end`` within round-off (so that they are hit exactly)."""
+        end = t + dt
+        for stop in (*self.stops, self.t_end if self.t_end is not None else math.inf):
+            if abs(end - stop) <= 1e-12 * max(abs(stop), 1e-300):
+                return stop
+        return end

@@ -61,6 +61,8 @@ class TipProblemParameters:
         contact_force_rtol: Relative tolerance of the force control.
         mechanics_options: The user's PETSc options for the elastic solve (over the defaults).
         contact_options: The user's PETSc options for the contact solve.
+        moving: The tip scans: its pressure acts on the whole film top (it leaves the
+            mesh's contact disc), not on the disc.
     """
 
     elasticity: CubicElasticity
@@ -80,6 +82,7 @@ class TipProblemParameters:
     contact_force_rtol: float = 1e-6
     mechanics_options: dict = dataclasses.field(default_factory=dict)
     contact_options: dict = dataclasses.field(default_factory=dict)
+    moving: bool = False
 
     @property
     def pressure_profile(self) -> str:
@@ -220,7 +223,7 @@ def solve_prescribed(stack: StackMesh, params: TipProblemParameters, scales: Sca
         msh, profile, force=params.force / scales.force,
         contact_radius=contact_radius or geometry.contact_radius,
         center=geometry.contact_center, edge_band=band)
-    ds_contact = top_measure(stack) if profile == "gaussian" else contact_measure(stack)
+    ds_contact = top_measure(stack) if profile == "gaussian" or params.moving else contact_measure(stack)
     dx_solid = solid_measure(stack)
     a, L = mechanics.elastic_forms(V, stiffness, load, ds_contact, dx_solid)
     if dx_solid is not None:  # the air's (pinned) dofs keep their place in the sparsity

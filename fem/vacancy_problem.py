@@ -33,6 +33,7 @@ from flexotip.fem.electromechanical_problem import (
     solve_electromechanics,
 )
 from flexotip.fem.postprocess import assemble_scalar, global_max, global_min
+from flexotip.fem.scan_problem import MovingTip
 from flexotip.fem.time_stepping import CHANGE, AdaptiveStepper, History
 from flexotip.fem.tip_problem import TipLoadSolution
 from flexotip.geometry.mesh import StackMesh
@@ -59,6 +60,10 @@ class VacancyParameters:
         max_steps: Largest number of accepted steps.
         t_end: End time, s; None: until quasi-steady.
         options: The user's PETSc options of the Nernst–Planck Newton solve.
+        max_step: Largest time step, s (a scan's: the tip moves a fraction of the contact
+            radius per step).
+        stops: Times (s) steps end on exactly (a scan's turns, the saved maps).
+        until_steady: Stop once quasi-steady (off for a scan, which runs to ``t_end``).
     """
 
     material: VacancyMaterial
@@ -72,6 +77,9 @@ class VacancyParameters:
     max_steps: int = 1000
     t_end: float | None = None
     options: dict = dataclasses.field(default_factory=dict)
+    max_step: float = math.inf
+    stops: tuple[float, ...] = ()
+    until_steady: bool = True
 
     @property
     def boltzmann(self) -> bool:
@@ -89,8 +97,9 @@ class VacancyReport:
         solver: "boltzmann", "steady" or "transient".
         rounds: Fixed-point rounds of a steady solve, else None.
         newton_iterations: Nernst–Planck Newton iterations (None for Poisson–Boltzmann).
-        em_updates: Re-solves of (u, P, φ) after the space charge changed.
+        em_updates: Re-solves of (u, P, φ) after the space charge changed (or the tip moved).
         time_s: Wall time, s.
+        time_em_updates_s: The part of it spent re-solving (u, P, φ), s.
         history: The transient's steps, else None.
     """
 
@@ -102,6 +111,7 @@ class VacancyReport:
     em_updates: int
     time_s: float
     history: History | None = None
+    time_em_updates_s: float = 0.0
 
     def summary(self) -> dict:
         """The keys of summary.json."""
@@ -116,7 +126,8 @@ class VacancyReport:
             keys["vacancy_rounds"] = self.rounds
         if self.newton_iterations is not None:
             keys["vacancy_newton_iterations"] = self.newton_iterations
-        return keys | {"vacancy_em_updates": self.em_updates, "time_vacancies_s": self.time_s}
+        return keys | {"vacancy_em_updates": self.em_updates, "time_vacancies_s": self.time_s,
+                       "time_vacancy_em_updates_s": self.time_em_updates_s}
 
 
 @dataclasses.dataclass
@@ -151,19 +162,35 @@ class VacancySolution:
 
 @dataclasses.dataclass
 class _Coupling:
-    """The electromechanical state the vacancies live in, re-solved after each density change."""
+    """The electromechanical state the vacancies live in, re-solved after each density change.
+
+    With a moving tip the load moves too: the tip is placed where it is at the step's end and
+    (u, P, φ) re-solved by Newton from the previous state (two or three iterations). A frozen
+    Jacobian does not serve here: the electrostrictive stiffness of P (Q·σ, of the order of
+    α1 under the tip) moves with the tip, and updates with the old factorisation converged
+    by only ×0.25–0.5 per step (measured on the scan tests' mesh).
+    """
 
     em: ElectromechanicalSolution
+    tip: MovingTip | None = None
     updates: int = 0
+    time_s: float = 0.0
 
-    def update(self) -> None:
-        self.em.solver.update()
+    def update(self, t: float | None = None) -> None:
+        start = time.perf_counter()
+        if self.tip is not None and t is not None:
+            self.tip.place(t)
+            self.em.solver.solve()
+        else:
+            self.em.solver.update()
         self.updates += 1
+        self.time_s += time.perf_counter() - start
 
 
 def solve_with_vacancies(stack: StackMesh, params: VacancyParameters, em_params: ElectromechanicalParameters,
                          scales: Scales, tip: TipLoadSolution, contact_radius: float,
-                         observe: Callable | None = None
+                         observe: Callable | None = None, initial: Callable | None = None,
+                         tip_motion: MovingTip | None = None
                          ) -> tuple[ElectromechanicalSolution, VacancySolution]:
     """(u, P, φ) and the oxygen vacancies, with the vacancy space charge in Gauss's law.
 
@@ -174,8 +201,11 @@ def solve_with_vacancies(stack: StackMesh, params: VacancyParameters, em_params:
         scales: Unit scales.
         tip: The solved tip load.
         contact_radius: Radius (length scale) of the disc held at the tip's potential.
-        observe: Called as observe(t, w) after each accepted transient step; the dict it
-            returns (SI, named columns) is added to the history's row.
+        observe: Called as observe(t, w) after each accepted transient step (and once at
+            t = 0); the dict it returns (SI, named columns) is added to the history's row.
+        initial: Sets ln(c/c0) at t = 0 (a Function on the potential's space), before the
+            first (u, P, φ) solve; None: uniform c = c0.
+        tip_motion: A scanning tip, moved to where it is at the end of each transient step.
 
     Raises:
         SolverError: If a Newton solve fails (a transient step only after Δt was
@@ -184,6 +214,8 @@ def solve_with_vacancies(stack: StackMesh, params: VacancyParameters, em_params:
     material = params.material
     V = dolfinx.fem.functionspace(stack.msh, ("Lagrange", params.degree))  # the potential's space
     w = dolfinx.fem.Function(V, name="log_density")
+    if initial is not None:
+        initial(w)
     shift = dolfinx.fem.Constant(stack.msh, dolfinx.default_scalar_type(0.0))
     thermal_voltage = material.thermal_voltage / scales.potential
 
@@ -192,14 +224,14 @@ def solve_with_vacancies(stack: StackMesh, params: VacancyParameters, em_params:
         return material.space_charge(relative, scales)
 
     coupling = _Coupling(solve_electromechanics(stack, em_params, scales, tip, contact_radius,
-                                                space_charge=space_charge))
+                                                space_charge=space_charge), tip_motion)
     em = coupling.em
     if not np.array_equal(em.phi.function_space.dofmap.list, V.dofmap.list):
         raise RuntimeError("the vacancy and potential spaces must share their dof layout")
     dx = em.domains.dx_film(metadata={"quadrature_degree": vacancies.quadrature_degree(params.degree)})
     outside = dofs_outside(V, em.domains.dx_film)
     film_dofs = np.setdiff1d(np.arange(V.dofmap.index_map.size_local, dtype=np.int32), outside)
-    total_initial = assemble_scalar(dolfinx.fem.form(1.0 * dx))
+    total_initial = assemble_scalar(dolfinx.fem.form(ufl.exp(w) * dx))
     start = time.perf_counter()
     rounds = newton = history = None
     if params.boltzmann:
@@ -215,7 +247,8 @@ def solve_with_vacancies(stack: StackMesh, params: VacancyParameters, em_params:
         newton = transport.solver.newton_iterations
     solver = "boltzmann" if params.boltzmann else "transient" if params.transient else "steady"
     report = VacancyReport(material.debye_length(params.relative_permittivity), material.thermal_voltage,
-                           solver, rounds, newton, coupling.updates, time.perf_counter() - start, history)
+                           solver, rounds, newton, coupling.updates, time.perf_counter() - start, history,
+                           coupling.time_s)
     total_final = assemble_scalar(dolfinx.fem.form(ufl.exp(w) * dx))
     return em, VacancySolution(w, material, dx, film_dofs, outside, total_initial, total_final, report)
 
@@ -287,8 +320,12 @@ def _transient(stack: StackMesh, transport: vacancies.NernstPlanck, w: dolfinx.f
     cells = np.arange(msh.topology.index_map(msh.topology.dim).size_local, dtype=np.int32)
     h_min = global_min(msh.h(msh.topology.dim, cells), msh.comm) * scales.length
     first_step = params.first_step or 0.1 * h_min**2 / params.material.diffusivity
-    stepper = AdaptiveStepper(first_step=first_step, t_end=params.t_end, rtol=params.quasi_steady_rtol,
-                              max_steps=params.max_steps, tolerance=params.time_tolerance)
+    stepper = AdaptiveStepper(first_step=min(first_step, params.max_step), t_end=params.t_end,
+                              rtol=params.quasi_steady_rtol, max_steps=params.max_steps,
+                              tolerance=params.time_tolerance, max_step=params.max_step,
+                              stops=params.stops, until_steady=params.until_steady)
+    if observe is not None:
+        observe(0.0, w)
     return stepper.run(VacancyTransient(transport, w, film_dofs, coupling, params.time_tolerance, observe))
 
 
@@ -341,7 +378,7 @@ class VacancyTransient:
         return global_max(np.abs(new - predictor), self.comm) * dt / (dt + dt_old)
 
     def accept(self, t: float, dt: float, report: solvers.NonlinearReport, error: float) -> dict:  # noqa: D102
-        self.coupling.update()
+        self.coupling.update(t)
         new, start = self.w.x.array[self.film_dofs], self.start[self.film_dofs]
         c_new, c_start = np.exp(new), np.exp(start)
         c_max = global_max(c_new, self.comm)

@@ -226,6 +226,45 @@ class VacanciesConfig:
     quasi_steady_rtol: float = _key(1e-6, "transient: quasi-steady when max|Δc| per step ≤ this "
                                     "× max c", low=0.0, high=1.0, open_low=True, open_high=True)
     max_steps: int = _key(1000, "transient: largest number of accepted steps", low=1.0)
+    initial: str = _key("uniform", "transient and scan: the vacancies at t = 0: uniform c0; a step "
+                        "(x < step_x enriched near the top: a poled region beside a pristine one); or "
+                        "from_run, the final vacancies of an earlier run read from its checkpoint",
+                        choices=("uniform", "step", "from_run"))
+    step_x: float = _key(0.0, "initial = 'step': x of the border between the enriched (x < step_x) and "
+                         "the pristine film; also the border the scan's summary keys split the film at", "m")
+    step_excess: float = _key(1.0, "initial = 'step': excess c/c0 − 1 at the film top of the enriched "
+                              "side", low=0.0, high=100.0, open_low=True)
+    step_depth: float = _key(2e-9, "initial = 'step': depth over which the excess decays, "
+                             "c/c0 = 1 + step_excess·exp(z/step_depth) (z ≤ 0 below the top)", "m",
+                             low=0.0, open_low=True)
+    initial_run: str | None = _key(None, "initial = 'from_run': output folder of an earlier run whose "
+                                   "final vacancies (its checkpoint.h5) start this one, on the same mesh "
+                                   "or interpolated onto this run's (total restored)", "path")
+
+
+@dataclasses.dataclass(frozen=True)
+class ScanConfig:
+    """[scan]: a tip moving over the film (a run with ``start`` set is a scan)."""
+
+    start: list | None = _key(None, "(x, y) where the first line starts (setting it makes the run a "
+                              "scan: the tip moves from start to end at speed, pressing with [tip] force)",
+                              "m")
+    end: list | None = _key(None, "(x, y) where the first line ends", "m")
+    speed: float = _key(1e-6, "tip speed along a line", "m/s", low=0.0, open_low=True)
+    passes: str = _key("trace", "per line: trace (start → end) or trace-retrace (and back)",
+                       choices=("trace", "trace-retrace"))
+    lines: int = _key(1, "lines of the raster; line k is the first shifted by k·line_spacing to the "
+                      "left of its direction", low=1.0, high=1000.0)
+    line_spacing: float = _key(0.0, "distance between neighbouring lines (needed when lines > 1)", "m",
+                               low=0.0)
+    force_on: str = _key("both", "when the tip presses: on the trace and the retrace (both), or on the "
+                         "trace only (lifted on the retrace, as in the paper's extra experiments)",
+                         choices=("both", "trace"))
+    step_fraction: float = _key(0.25, "largest tip displacement per vacancy time step, in contact "
+                                "radii (the error control may take smaller steps)", low=0.0, high=1.0,
+                                open_low=True)
+    frames: int = _key(11, "surface maps saved along the scan, evenly spaced in time (the first at "
+                       "t = 0, the last at the end)", low=2.0, high=1000.0)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -304,6 +343,12 @@ class Config:
     vacancies: VacanciesConfig = dataclasses.field(default_factory=VacanciesConfig)
     solve: SolveConfig = dataclasses.field(default_factory=SolveConfig)
     output: OutputConfig = dataclasses.field(default_factory=OutputConfig)
+    scan: ScanConfig = dataclasses.field(default_factory=ScanConfig)
+
+    @property
+    def scanning(self) -> bool:
+        """Whether the run is a scan ([scan] start is set)."""
+        return self.scan.start is not None
 
     @property
     def contact_modulus(self) -> float:
@@ -342,7 +387,7 @@ SECTIONS = {f.name: f.type for f in dataclasses.fields(Config)}
 _SECTION_TYPES = {
     "material": MaterialConfig, "film": FilmConfig, "tip": TipConfig, "mesh": MeshConfig,
     "physics": PhysicsConfig, "vacancies": VacanciesConfig, "solve": SolveConfig,
-    "output": OutputConfig,
+    "output": OutputConfig, "scan": ScanConfig,
 }
 
 

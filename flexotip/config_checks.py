@@ -103,13 +103,24 @@ def parse_section(name: str, cls: type, table: typing.Any, errors: list[str], ba
             errors.append(f"[{name}] {key}: unknown key; allowed keys: {', '.join(fields)}")
             continue
         field = fields[key]
-        if key == "position":
+        if key in POINT_KEYS:
             ok = (isinstance(value, list) and len(value) == 2
-                  and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value))
+                  and all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+                          for v in value))
             if not ok:
-                errors.append(f"[tip] position = {value!r}: must be a list of two numbers [x, y] (m)")
+                errors.append(f"[{name}] {key} = {value!r}: must be a list of two finite numbers [x, y] (m)")
                 continue
             value = [float(v) for v in value]
+        elif key == "initial_run":
+            if not isinstance(value, str):
+                errors.append(f"[vacancies] initial_run = {value!r}: must be a folder path (string)")
+                continue
+            path = (base / value).resolve()
+            if not (path / CHECKPOINT_NAME).is_file():
+                errors.append(f"[vacancies] initial_run = {value!r}: no {CHECKPOINT_NAME} in {path} "
+                              "(the output folder of a finished run with vacancies)")
+                continue
+            value = str(path)
         elif key == "fields":
             allowed = field.metadata["choices"]
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -142,6 +153,13 @@ def parse_section(name: str, cls: type, table: typing.Any, errors: list[str], ba
         return cls(**values)
     except TypeError:
         return cls()
+
+
+POINT_KEYS = ("position", "start", "end")
+"""Keys whose value is a point [x, y] in metres."""
+
+CHECKPOINT_NAME = "checkpoint.h5"
+"""The checkpoint file in a run's output folder (:mod:`flexotip.fem.checkpoint`)."""
 
 
 def resolve(config: typing.Any, given: dict, errors: list[str], tip_radius: dict[str, float]) -> typing.Any:
@@ -235,6 +253,9 @@ def resolve(config: typing.Any, given: dict, errors: list[str], tip_radius: dict
             contact_radius = 1e-9
     tip = dataclasses.replace(tip, radius=radius, contact_radius=contact_radius)
 
+    if config.scanning:
+        tip, film = _check_scan(config, tip, film, contact_radius, given, errors)
+    _check_initial_vacancies(config, given, errors)
     x0, y0 = tip.position
     if film.symmetry == "auto":
         film = dataclasses.replace(film, symmetry=auto_symmetry(x0, y0))
@@ -293,10 +314,13 @@ def resolve(config: typing.Any, given: dict, errors: list[str], tip_radius: dict
                           "film_dynamics, too costly for a run: see docs/performance.md); "
                           "this config has "
                           + ", ".join(unsupported))
-    if config.solve.mode == "transient" and not config.physics.flexoelectric and config.tip.bias == 0:
+    uniform = config.vacancies.initial == "uniform" or not config.physics.vacancies
+    if (config.solve.mode == "transient" and not config.physics.flexoelectric and config.tip.bias == 0
+            and uniform):
         errors.append("[solve] mode = 'transient': the time-dependent solve relaxes the "
                       "polarisation (TDGL) and moves the vacancies in its field, which needs "
-                      "[physics] flexoelectric = true or a [tip] bias")
+                      "[physics] flexoelectric = true, a [tip] bias or non-uniform vacancies "
+                      "([vacancies] initial)")
     solve = config.solve
     if solve.linear_solver == "auto":
         solve = dataclasses.replace(
@@ -335,3 +359,79 @@ def spectral_modes_for(contact_radius: float, half_width: float, symmetry: str) 
     wanted = SPECTRAL_CELLS_PER_CONTACT_RADIUS * extent / contact_radius
     low, high = SPECTRAL_MODES_RANGE
     return int(min(max(2 ** math.ceil(math.log2(wanted)), low), high))
+
+
+def scan_lines(start: tuple[float, float], end: tuple[float, float], lines: int,
+               spacing: float) -> list[tuple[tuple[float, float], tuple[float, float]]]:
+    """The raster's lines (start, end), m: line k is the first shifted by k·spacing to its left."""
+    (x0, y0), (x1, y1) = start, end
+    length = math.hypot(x1 - x0, y1 - y0)
+    nx, ny = -(y1 - y0) / length, (x1 - x0) / length
+    return [((x0 + k * spacing * nx, y0 + k * spacing * ny), (x1 + k * spacing * nx, y1 + k * spacing * ny))
+            for k in range(lines)]
+
+
+def _check_scan(config, tip, film, contact_radius: float, given: dict, errors: list[str]):
+    """The [scan] section against the tip, the box and the solve; returns (tip, film) resolved.
+
+    The tip starts at [scan] start (so [tip] position must not be given), the mesh is
+    refined along the path, and the symmetry is full unless every line runs along x = 0
+    (then half).
+    """
+    scan = config.scan
+    if scan.end is None:
+        errors.append("[scan] start is set but end is not: give end = [x, y] (m), where the first line ends")
+        return tip, film
+    if math.hypot(scan.end[0] - scan.start[0], scan.end[1] - scan.start[1]) <= 0.0:
+        errors.append(f"[scan] end = {scan.end!r}: must differ from start = {scan.start!r}")
+        return tip, film
+    if "position" in given.get("tip", {}) and list(tip.position) != list(scan.start):
+        errors.append(f"[tip] position = {tip.position!r}: a scan starts at [scan] start = "
+                      f"{scan.start!r}; leave [tip] position out (or equal to start)")
+    if scan.lines > 1 and scan.line_spacing <= 0.0:
+        errors.append(f"[scan] line_spacing = {scan.line_spacing!r}: lines = {scan.lines} needs a "
+                      "spacing > 0 (m)")
+    if tip.load != "hertz":
+        errors.append(f"[tip] load = {tip.load!r}: a scan moves the prescribed Hertz/Sneddon pressure; "
+                      "the solved contact at every position is not available; allowed: 'hertz'")
+    if tip.bias != 0.0:
+        errors.append(f"[tip] bias = {tip.bias!r}: a scanning tip is grounded for now (its moving "
+                      "electrode is not available); allowed: 0.0")
+    if config.physics.electric_bc != "short-circuit":
+        errors.append(f"[physics] electric_bc = {config.physics.electric_bc!r}: a scan needs the "
+                      "grounded film top, 'short-circuit' (the tip is part of it)")
+    if config.solve.solver != "fem":
+        errors.append("[solve] solver = 'spectral': a scan needs solver = 'fem'")
+    if config.solve.t_end is not None:
+        errors.append(f"[solve] t_end = {config.solve.t_end!r}: a scan ends when the tip does "
+                      "(its duration is the path length over [scan] speed); leave t_end out")
+    if not config.physics.vacancies:
+        errors.append("[physics] vacancies = false: a scan moves the vacancies; set it true")
+    lines = scan_lines(tuple(scan.start), tuple(scan.end), scan.lines, scan.line_spacing)
+    along_axis = scan.lines == 1 and scan.start[0] == 0.0 and scan.end[0] == 0.0
+    if film.symmetry == "auto":
+        film = dataclasses.replace(film, symmetry="half" if along_axis else "full")
+    elif film.symmetry == "quarter" or (film.symmetry == "half" and not along_axis):
+        errors.append(f"[film] symmetry = {film.symmetry!r}: a scan keeps the full box ('full'), or "
+                      "half of it for one line along x = 0 ('half')")
+    reach = max(max(abs(c) for c in point) for line in lines for point in line) + contact_radius
+    if reach >= film.half_width:
+        errors.append(f"[scan] the path with the contact radius {contact_radius:.4g} m reaches "
+                      f"{reach:.4g} m from the centre: must stay inside the domain, [film] "
+                      f"half_width = {film.half_width:.4g} m")
+    return dataclasses.replace(tip, position=list(scan.start)), film
+
+
+def _check_initial_vacancies(config, given: dict, errors: list[str]) -> None:
+    """[vacancies] initial and its keys: a non-uniform start needs time to evolve in."""
+    v = config.vacancies
+    if v.initial != "uniform" and config.solve.mode != "transient" and not config.scanning:
+        errors.append(f"[vacancies] initial = {v.initial!r}: a steady state does not depend on where "
+                      "the vacancies start; needs [solve] mode = 'transient' or a [scan]")
+    if v.initial == "from_run" and v.initial_run is None:
+        errors.append("[vacancies] initial = 'from_run' needs [vacancies] initial_run = 'DIR' (the "
+                      "output folder of an earlier run)")
+    vacancies_given = given.get("vacancies", {})
+    if v.initial != "from_run" and "initial_run" in vacancies_given:
+        errors.append(f"[vacancies] initial_run = {vacancies_given['initial_run']!r}: applies only "
+                      "to initial = 'from_run'")

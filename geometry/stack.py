@@ -53,6 +53,9 @@ class StackGeometry:
         surface_depth: Depth of the layered region.
         sensing_depth: Depth at which one layered volume ends exactly (the surface
             map's sensing depth), 0 < sensing_depth < surface_depth.
+        scan_lines: The lines ((x0, y0), (x1, y1)) a scanning tip's axis moves along: every
+            point within ``contact_radius`` of them gets ``contact_size`` cells (the contact
+            edge passes everywhere there); empty for a tip that stays at ``contact_center``.
 
     All lengths are in the model's length unit.
     """
@@ -73,6 +76,7 @@ class StackGeometry:
     surface_growth: float = 1.3
     surface_depth: float = 0.0
     sensing_depth: float = 0.0
+    scan_lines: tuple[tuple[tuple[float, float], tuple[float, float]], ...] = ()
 
     @property
     def bottom(self) -> float:
@@ -144,11 +148,22 @@ def mesh_size(geometry: StackGeometry, x: float, y: float, z: float) -> float:
         z = min(0.0, z + geometry.surface_depth)
     rho = math.hypot(x - x0, y - y0)
     inner, outer = geometry.refine_band or (geometry.contact_radius, geometry.contact_radius)
+    if geometry.scan_lines:  # the contact edge sweeps the whole band around the path
+        rho = min(rho, *(_distance_to_segment(x, y, *line) for line in geometry.scan_lines))
+        inner = 0.0
     distance_edge = math.hypot(max(inner - rho, rho - outer, 0.0), z)
     distance_disc = math.hypot(max(rho - geometry.contact_radius, 0.0), z)
     h_edge = geometry.contact_size + geometry.growth * distance_edge
     h_disc = 2.0 * geometry.contact_size + geometry.growth * distance_disc
     return min(h_edge, h_disc, geometry.far_size)
+
+
+def _distance_to_segment(x: float, y: float, start: tuple[float, float], end: tuple[float, float]) -> float:
+    """Distance in the plane from (x, y) to the segment from start to end."""
+    (x0, y0), (x1, y1) = start, end
+    dx, dy = x1 - x0, y1 - y0
+    t = min(max(((x - x0) * dx + (y - y0) * dy) / (dx * dx + dy * dy), 0.0), 1.0)
+    return math.hypot(x - x0 - t * dx, y - y0 - t * dy)
 
 
 def _contact_disc(model: gmsh.model, geometry: StackGeometry, radius: float, z: float = 0.0) -> list:

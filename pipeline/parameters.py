@@ -7,10 +7,14 @@ objects built here (SI units), never the config itself.
 
 from __future__ import annotations
 
-from flexotip import tips
+import pathlib
+
+from flexotip import config_checks, tips
 from flexotip.config import Config
 from flexotip.fem.electromechanical_problem import ElectromechanicalParameters
+from flexotip.fem.scan_problem import ScanPath
 from flexotip.fem.tip_problem import TipProblemParameters
+from flexotip.fem.vacancy_initial import StepProfile
 from flexotip.fem.vacancy_problem import VacancyParameters
 from flexotip.geometry.stack import StackGeometry
 from flexotip.units import Scales
@@ -70,7 +74,17 @@ def stack_geometry(config: Config, scales: Scales, contact_radius: float | None 
         surface_growth=mesh.surface_growth,
         surface_depth=mesh.surface_depth / L if mesh.surface_size > 0 else 0.0,
         sensing_depth=config.vacancies.sensing_depth / L if mesh.surface_size > 0 else 0.0,
+        scan_lines=tuple((tuple(c / L for c in start), tuple(c / L for c in end))
+                         for start, end in scan_lines(config)),
     )
+
+
+def scan_lines(config: Config) -> list[tuple[tuple[float, float], tuple[float, float]]]:
+    """The scan's lines (start, end), m; none for a tip that stays put."""
+    if not config.scanning:
+        return []
+    scan = config.scan
+    return config_checks.scan_lines(tuple(scan.start), tuple(scan.end), scan.lines, scan.line_spacing)
 
 
 def tip_shape(config: Config) -> tips.Tip:
@@ -93,12 +107,17 @@ def tip_problem(config: Config) -> TipProblemParameters:
         contact_modulus=config.contact_modulus, cell_size=config.mesh.contact_size,
         linear_solver=solve.linear_solver, contact_gamma=solve.contact_gamma,
         contact_theta=solve.contact_theta, contact_force_rtol=solve.contact_force_rtol,
-        mechanics_options=user_options(config, "mech"), contact_options=user_options(config, "contact"))
+        mechanics_options=user_options(config, "mech"), contact_options=user_options(config, "contact"),
+        moving=config.scanning)
 
 
 def needs_electromechanics(config: Config) -> bool:
-    """Whether a run solves (u, P, φ): flexoelectricity on, or a biased tip."""
-    return config.physics.flexoelectric or config.tip.bias != 0.0
+    """Whether a run solves (u, P, φ): flexoelectricity on, a biased tip, or charged vacancies.
+
+    Vacancies that start non-uniform carry a space charge, whose field needs φ.
+    """
+    charged = config.physics.vacancies and config.vacancies.initial != "uniform"
+    return config.physics.flexoelectric or config.tip.bias != 0.0 or charged
 
 
 def electromechanical_problem(config: Config) -> ElectromechanicalParameters:
@@ -109,18 +128,43 @@ def electromechanical_problem(config: Config) -> ElectromechanicalParameters:
         bubbles=config.mesh.polarization_element == "bubble", bias=config.tip.bias,
         electric_bc=config.physics.electric_bc, block_solver=solve.electromechanics_solver == "block",
         options=user_options(config, "em"), applied_options=user_options(config, "phi"),
-        transient=solve.mode == "transient" and solve.polarization_dynamics == "tdgl",
+        transient=(solve.mode == "transient" and solve.polarization_dynamics == "tdgl"
+                   and not config.scanning),
         kinetic_coefficient=solve.tdgl_kinetic_coefficient,
         first_step=solve.dt, t_end=solve.t_end, quasi_steady_rtol=solve.quasi_steady_rtol)
 
 
-def vacancy_problem(config: Config) -> VacancyParameters:
-    """The oxygen vacancies' material and solve."""
+def scan_path(config: Config) -> ScanPath:
+    """The scanning tip's motion (SI)."""
+    scan = config.scan
+    return ScanPath.raster(scan_lines(config), scan.speed, scan.passes, scan.force_on, config.contact_radius,
+                           scan.step_fraction)
+
+
+def initial_vacancies(config: Config, stack, scales: Scales):
+    """What sets ln(c/c0) at t = 0, or None for uniform vacancies."""
+    v, L = config.vacancies, scales.length
+    if v.initial == "step":
+        return StepProfile(v.step_x / L, v.step_excess, v.step_depth / L, config.film.thickness / L)
+    if v.initial == "from_run":
+        from flexotip.fem import checkpoint
+
+        return checkpoint.InitialFromRun(pathlib.Path(v.initial_run), stack)
+    return None
+
+
+def vacancy_problem(config: Config, stops: tuple[float, ...] = ()) -> VacancyParameters:
+    """The oxygen vacancies' material and solve; a scan's runs over its path, ending on ``stops`` too."""
     v = config.vacancies
+    scan = {}
+    if config.scanning:
+        path = scan_path(config)
+        scan = {"t_end": path.duration, "max_step": path.max_step, "until_steady": False,
+                "stops": tuple(sorted(set(path.turns[:-1]) | set(stops)))}
     return VacancyParameters(
         material=config.vacancy_material(), degree=config.mesh.degree,
-        transient=config.solve.mode == "transient", surface=v.surface,
+        transient=config.solve.mode == "transient" or config.scanning, surface=v.surface,
         relative_permittivity=(config.material.eps_background
                                + config.electromechanical_material().susceptibility),
         first_step=v.first_step, time_tolerance=v.time_tolerance, quasi_steady_rtol=v.quasi_steady_rtol,
-        max_steps=v.max_steps, t_end=config.solve.t_end, options=user_options(config, "np"))
+        max_steps=v.max_steps, options=user_options(config, "np"), **({"t_end": config.solve.t_end} | scan))

@@ -22,14 +22,13 @@ from flexotip.exports import fields
 from flexotip.exports.electric import ElectricCuts, ElectricFields
 from flexotip.exports.profiles import MechanicsProfiles
 from flexotip.exports.surface_map import VacancyMap
-from flexotip.fem import io
 from flexotip.fem.contact import ApproachNotFoundError, contact_edge, surface_pressure
 from flexotip.fem.electromechanical_problem import applied_potential, solve_electromechanics
 from flexotip.fem.tip_problem import TipLoadSolution, TipProblemParameters, solve_contact, solve_prescribed
 from flexotip.fem.vacancy_problem import solve_with_vacancies
-from flexotip.geometry import cache as mesh_cache
-from flexotip.geometry.mesh import StackMesh, build_mesh
+from flexotip.geometry.mesh import StackMesh
 from flexotip.pipeline import output_folder, parameters
+from flexotip.pipeline.meshing import mesh
 from flexotip.units import Scales
 
 log = logging.getLogger(__name__)
@@ -43,6 +42,10 @@ def run(comm: MPI.Comm, config: Config, outdir: pathlib.Path) -> dict:
     failure the summary is written with ``status = "failed"`` and the solver's reason,
     and the error is raised again for the caller.
     """
+    if config.scanning:
+        from flexotip.pipeline import scan_run
+
+        return scan_run.run(comm, config, outdir)
     if config.solve.solver == "spectral":
         from flexotip.pipeline import spectral_run
 
@@ -79,24 +82,6 @@ def run(comm: MPI.Comm, config: Config, outdir: pathlib.Path) -> dict:
              "results in %s", summary["time_total_s"], summary["axis_displacement_m"],
              summary["max_shear_stress_Pa"], summary["max_shear_depth_m"], outdir)
     return summary
-
-
-def mesh(comm: MPI.Comm, config: Config, outdir: pathlib.Path, scales: Scales,
-         contact_radius: float | None = None) -> StackMesh:
-    """Build the mesh of a config and write it with its tags (``mesh.xdmf``, ``mesh.msh``).
-
-    ``contact_radius`` (m) re-centres the refinement of a solved contact (re-mesh).
-    """
-    log.info("meshing: film %.4g nm on %.4g nm substrate, %s domain of half-width %.4g nm, "
-             "contact radius %.4g nm, edge cells %.3g nm",
-             config.film.thickness * 1e9, config.film.substrate_thickness * 1e9,
-             config.film.symmetry, config.film.half_width * 1e9,
-             (contact_radius or config.contact_radius) * 1e9, config.mesh.contact_size * 1e9)
-    geometry = parameters.stack_geometry(config, scales, contact_radius)
-    cache = mesh_cache.default_directory() if config.mesh.cache else None
-    stack = build_mesh(comm, geometry, msh_file=outdir / "mesh.msh", cache=cache)
-    io.write_mesh_tags(outdir / "mesh.xdmf", stack, scales.length)
-    return stack
 
 
 def mesh_only(comm: MPI.Comm, config: Config, outdir: pathlib.Path) -> dict:
@@ -157,7 +142,8 @@ def solve_and_export_electric_state(config: Config, stack: StackMesh, solution: 
         vacancy_map = VacancyMap(stack, scales, contact_radius, config.vacancies.sensing_depth,
                                  config.symmetry_fraction, vac_params.surface)
         em, vac = solve_with_vacancies(stack, vac_params, em_params, scales, solution, contact_radius,
-                                       observe=vacancy_map.observe if vac_params.transient else None)
+                                       observe=vacancy_map.observe if vac_params.transient else None,
+                                       initial=parameters.initial_vacancies(config, stack, scales))
     else:
         em = solve_electromechanics(stack, em_params, scales, solution, contact_radius)
     phi_applied = (applied_potential(stack, em_params, scales, em, contact_radius) if em_params.bias != 0.0

@@ -27,7 +27,7 @@ def _mean_density(layers):
     space = dolfinx.fem.functionspace(msh, ("Lagrange", 1))
     log_density = dolfinx.fem.Function(space)
     log_density.interpolate(lambda x: np.abs(x[2] + KINK))  # P1-exact: the kink is a vertex plane
-    surface_map = SurfaceMap(msh, (0.0, 0.0), 0.5, 3, 1.0, layers=layers)
+    surface_map = SurfaceMap.square(msh, (0.0, 0.0), 0.5, 3, 1.0, layers=layers)
     values = surface_map(log_density) + 1.0
     # ∫_{−1}^{0} exp(|z + k|) dz = (e^k − 1) + (e^{1−k} − 1)
     exact = np.expm1(KINK) + np.expm1(1.0 - KINK)
