@@ -126,7 +126,9 @@ class MechanicsProfiles:
         T_exact = dolfinx.fem.functionspace(msh, ("Discontinuous Lagrange", degree - 1, (3, 3)))
         sigma_exact = dolfinx.fem.Function(T_exact)
         sigma_exact.interpolate(dolfinx.fem.Expression(sigma, T_exact.element.interpolation_points))
-        depth = np.linspace(0.0, PROFILE_EXTENT * a, PROFILE_SAMPLES)
+        geometry = self.stack.geometry
+        bottom = (geometry.film_thickness + geometry.substrate_thickness) * (1 - 1e-9)  # inside the mesh
+        depth = np.linspace(0.0, min(PROFILE_EXTENT * a, bottom), PROFILE_SAMPLES)
         if solution.dx_solid is not None:  # the top point in a film cell, not an air cell
             depth[0] = postprocess.SAMPLE_DEPTH
         points = np.c_[np.full_like(depth, x0), np.full_like(depth, y0), -depth]

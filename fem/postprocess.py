@@ -177,9 +177,13 @@ def largest_nodal_norm(function: dolfinx.fem.Function, degree: int,
 
 
 def max_shear(stress_tensors: np.ndarray) -> np.ndarray:
-    """Maximum shear stress (σ_max - σ_min)/2 of symmetric 3×3 tensors, shape (n, 9)."""
-    principal = np.linalg.eigvalsh(stress_tensors.reshape(-1, 3, 3))
-    return 0.5 * (principal[:, -1] - principal[:, 0])
+    """Maximum shear stress (σ_max - σ_min)/2 of symmetric 3×3 tensors, shape (n, 9); NaN for NaN rows."""
+    tensors = stress_tensors.reshape(-1, 3, 3)
+    finite = np.all(np.isfinite(tensors), axis=(1, 2))
+    shear = np.full(tensors.shape[0], np.nan)
+    principal = np.linalg.eigvalsh(tensors[finite])
+    shear[finite] = 0.5 * (principal[:, -1] - principal[:, 0])
+    return shear
 
 
 def depth_of_maximum(depths: np.ndarray, values: np.ndarray,

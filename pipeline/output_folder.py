@@ -19,7 +19,9 @@ import dolfinx
 import flexotip
 from flexotip import config as config_module
 from flexotip.config import Config
-from flexotip.fem import io
+from flexotip.config_checks import CHECKPOINT_NAME
+from flexotip.fem import checkpoint, io
+from flexotip.fem.vacancy_problem import VacancySolution
 from flexotip.geometry.mesh import StackMesh
 from flexotip.units import Scales
 
@@ -82,3 +84,10 @@ def write_failure(comm: MPI.Comm, summary: dict, error: Exception, start: float,
                 "time_total_s": time.perf_counter() - start}
     io.write_summary(outdir / "summary.json", summary, comm)
     log.error("%s; partial results (%s) are in %s", error, partial, outdir)
+
+
+def write_checkpoint(outdir: pathlib.Path, vac: VacancySolution, scales: Scales) -> None:
+    """The final vacancies in ``checkpoint.h5``, for a run that starts from them (collective)."""
+    time = vac.history.times[-1] if vac.history is not None and len(vac.history) else None
+    checkpoint.write(outdir / CHECKPOINT_NAME, vac.w, c0=vac.material.c0, length_scale=scales.length,
+                     time=time, total=vac.total_final)

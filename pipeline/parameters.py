@@ -149,7 +149,7 @@ def initial_vacancies(config: Config, stack, scales: Scales):
     if v.initial == "from_run":
         from flexotip.fem import checkpoint
 
-        return checkpoint.InitialFromRun(pathlib.Path(v.initial_run), stack)
+        return checkpoint.InitialFromRun(pathlib.Path(v.initial_run), stack, v.c0, L)
     return None
 
 

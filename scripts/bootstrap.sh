@@ -38,4 +38,8 @@ if [ ! -x "$venv/bin/python" ] || ! runs_312 "$venv/bin/python"; then
 fi
 "$venv/bin/python" -m pip install --quiet --upgrade pip
 "$venv/bin/python" -m pip install --quiet -e ".[pip,test,plot]"
+# io4dolfinx (checkpoints) requires "fenics-dolfinx", the conda/PyPI name of DOLFINx; the pip
+# wheel above installs DOLFINx as "dolfinx-solver-real", so pip would not see it: install
+# io4dolfinx and its helper without their dependencies (both are pure Python).
+"$venv/bin/python" -m pip install --quiet --no-deps "io4dolfinx>=1.5,<2" "fenicsx-compat>=0.4"
 echo "flexotip: installed into $venv"

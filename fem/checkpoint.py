@@ -1,0 +1,199 @@
+"""A run's vacancies kept for later runs: ``checkpoint.h5``, written and read with io4dolfinx.
+
+io4dolfinx (the maintained successor of adios4dolfinx, DOLFINx ≥ 0.10) writes the mesh and
+the function in its own format; we use its h5py backend. Neither of its parallel back-ends
+works with the pip wheels: PyPI's h5py and adios2 are built without MPI. So the checkpoint
+is written by rank 0 from a serial copy of the mesh and the field (gathered in the input
+ordering of the nodes and cells, which is the gmsh mesh's), and read back by every rank on
+its own (``MPI.COMM_SELF``) — any number of ranks can read what any number wrote.
+
+:class:`InitialFromRun` starts a run from the file: on the same mesh the values are copied
+dof by dof (exact); on another mesh ln(c/c0) is interpolated (evaluated at the new dofs)
+and the density then scaled by one factor, so that the total equals the source's (an
+interpolation alone is not conservative; the factor is within 1e-3 of one on a resolved
+source, and keeps c > 0).
+"""
+
+from __future__ import annotations
+
+import logging
+import pathlib
+
+from mpi4py import MPI
+
+import dolfinx.fem
+import dolfinx.geometry
+import dolfinx.mesh
+import numpy as np
+import ufl
+from scipy.spatial import cKDTree
+
+from flexotip.fem import vacancies
+from flexotip.fem.domains import film_domains
+from flexotip.fem.postprocess import assemble_scalar
+from flexotip.geometry.mesh import StackMesh
+
+log = logging.getLogger(__name__)
+
+BACKEND = "h5py"
+FIELD = "log_density"
+"""Name of ln(c/c0) in the file."""
+ATTRIBUTES = "flexotip"
+"""Name of the attribute group: c0 (1/m³), the length scale (m), the time (s), the total."""
+
+
+def _serial_copy(w: dolfinx.fem.Function) -> dolfinx.fem.Function | None:
+    """``w`` on one process: its mesh rebuilt on rank 0 in input ordering (collective; None elsewhere)."""
+    msh = w.function_space.mesh
+    comm, tdim = msh.comm, msh.topology.dim
+    n_nodes = msh.geometry.index_map().size_local
+    n_cells = msh.topology.index_map(tdim).size_local
+    inputs = msh.geometry.input_global_indices
+    nodes = (inputs[:n_nodes], msh.geometry.x[:n_nodes])
+    cells = (msh.topology.original_cell_index[:n_cells], inputs[msh.geometry.dofmaps[0][:n_cells]])
+    V = w.function_space
+    n_dofs = V.dofmap.index_map.size_local * V.dofmap.index_map_bs
+    values = (V.tabulate_dof_coordinates()[: V.dofmap.index_map.size_local], w.x.array[:n_dofs])
+    gathered = comm.gather((nodes, cells, values), root=0)
+    if comm.rank != 0:
+        return None
+    node_index = np.concatenate([g[0][0] for g in gathered])
+    x = np.empty((node_index.size, 3))
+    x[node_index] = np.concatenate([g[0][1] for g in gathered])
+    cell_index = np.concatenate([g[1][0] for g in gathered])
+    topology = np.empty((cell_index.size, msh.geometry.dofmaps[0].shape[1]), dtype=np.int64)
+    topology[cell_index] = np.concatenate([g[1][1] for g in gathered])
+    serial = dolfinx.mesh.create_mesh(MPI.COMM_SELF, topology, msh.ufl_domain(), x)
+    copy = dolfinx.fem.Function(dolfinx.fem.functionspace(serial, V.ufl_element()), name=FIELD)
+    coordinates = np.concatenate([g[2][0] for g in gathered])
+    copy.x.array[:] = _matched(copy.function_space.tabulate_dof_coordinates(), coordinates,
+                               np.concatenate([g[2][1] for g in gathered]), "the serial copy")
+    return copy
+
+
+def _matched(targets: np.ndarray, sources: np.ndarray, values: np.ndarray, what: str) -> np.ndarray:
+    """The values at ``sources`` of the points that coincide with ``targets`` (raises if one does not)."""
+    distance, index = cKDTree(sources).query(targets)
+    scale = float(np.max(np.ptp(sources, axis=0))) or 1.0
+    if distance.size and distance.max() > 1e-12 * scale:
+        raise RuntimeError(f"{what}: a dof has no coinciding source dof (distance {distance.max():.3g})")
+    return values[index]
+
+
+def write(path: pathlib.Path, w: dolfinx.fem.Function, *, c0: float, length_scale: float,
+          time: float | None, total: float) -> None:
+    """Write ln(c/c0) and its mesh to ``path`` (collective; rank 0 writes).
+
+    Args:
+        path: The checkpoint file (``checkpoint.h5``).
+        w: ln(c/c0) on the potential's Lagrange space (scaled coordinates).
+        c0: The run's c0, 1/m³.
+        length_scale: Metres per mesh length unit.
+        time: The time of the state, s (None: a steady state).
+        total: ∫c/c0 over the meshed film (length scale cubed), which a run started from it keeps.
+    """
+    import io4dolfinx
+
+    copy = _serial_copy(w)
+    if copy is not None:
+        path.unlink(missing_ok=True)
+        io4dolfinx.write_mesh(path, copy.function_space.mesh, backend=BACKEND)
+        io4dolfinx.write_function(path, copy, time=0.0, name=FIELD, backend=BACKEND)
+        element = w.function_space.ufl_element()
+        io4dolfinx.write_attributes(path, MPI.COMM_SELF, ATTRIBUTES, {
+            "c0_per_m3": np.array([c0]), "length_scale_m": np.array([length_scale]),
+            "time_s": np.array([np.inf if time is None else time]), "total": np.array([total]),
+            "degree": np.array([element.embedded_superdegree])}, backend=BACKEND)
+    w.function_space.mesh.comm.Barrier()
+
+
+def read(path: pathlib.Path) -> tuple[dolfinx.fem.Function, dict]:
+    """The checkpoint's ln(c/c0) on its mesh (on this process alone), and its attributes."""
+    import io4dolfinx
+
+    attributes = {k: float(v[0]) for k, v in io4dolfinx.read_attributes(
+        path, MPI.COMM_SELF, ATTRIBUTES, backend=BACKEND).items()}
+    msh = io4dolfinx.read_mesh(path, MPI.COMM_SELF, backend=BACKEND)
+    V = dolfinx.fem.functionspace(msh, ("Lagrange", int(attributes["degree"])))
+    w = dolfinx.fem.Function(V, name=FIELD)
+    io4dolfinx.read_function(path, w, time=0.0, name=FIELD, backend=BACKEND)
+    return w, attributes
+
+
+class InitialFromRun:
+    """Sets ln(c/c0) at t = 0 to an earlier run's final state (see the module docstring).
+
+    Args:
+        folder: The earlier run's output folder (its ``checkpoint.h5``).
+        stack: This run's mesh.
+        c0: This run's c0, 1/m³ (the source's ln(c/c0) is shifted by ln(c0_source/c0)).
+        length_scale: This run's metres per mesh length unit.
+
+    Attributes:
+        same_mesh: Whether the source's dofs are this run's (set when called).
+        correction: The factor the interpolated density was scaled by (1 on the same mesh).
+    """
+
+    def __init__(self, folder: pathlib.Path, stack: StackMesh, c0: float, length_scale: float):
+        from flexotip.config_checks import CHECKPOINT_NAME
+
+        self.path, self.stack, self.c0, self.length_scale = folder / CHECKPOINT_NAME, stack, c0, length_scale
+        self.same_mesh: bool | None = None
+        self.correction = 1.0
+
+    def __call__(self, w: dolfinx.fem.Function) -> None:
+        """Set ``w`` from the checkpoint (collective)."""
+        source, attributes = read(self.path)
+        comm = w.function_space.mesh.comm
+        scale = attributes["length_scale_m"] / self.length_scale
+        source.function_space.mesh.geometry.x[:] *= scale
+        shift = np.log(attributes["c0_per_m3"] / self.c0)
+        V = w.function_space
+        targets = V.tabulate_dof_coordinates()
+        sources = source.function_space.tabulate_dof_coordinates()
+        distance, index = cKDTree(sources).query(targets)
+        extent = float(np.max(np.ptp(sources, axis=0)))
+        same = (sources.shape[0] == V.dofmap.index_map.size_global
+                and (distance.size == 0 or distance.max() <= 1e-12 * extent))
+        self.same_mesh = bool(comm.allreduce(same, op=MPI.LAND))
+        if self.same_mesh:
+            w.x.array[:] = source.x.array[index] + shift
+            log.info("initial vacancies: %s on the same mesh, copied (t = %.4g s there)", self.path,
+                     attributes["time_s"])
+            return
+        w.x.array[:] = _evaluate(source, targets) + shift
+        film = film_domains(self.stack).dx_film(
+            metadata={"quadrature_degree": vacancies.quadrature_degree(V.ufl_element().embedded_superdegree)})
+        outside = np.setdiff1d(np.arange(targets.shape[0]), _film_dofs(V, film))
+        w.x.array[outside] = 0.0
+        total_here = assemble_scalar(dolfinx.fem.form(ufl.exp(w) * film))
+        wanted = attributes["total"] * scale**3 * attributes["c0_per_m3"] / self.c0
+        self.correction = wanted / total_here
+        w.x.array[:] += np.log(self.correction)
+        w.x.array[outside] = 0.0
+        w.x.scatter_forward()
+        log.info("initial vacancies: %s interpolated onto this mesh; total restored by a factor %.8f",
+                 self.path, self.correction)
+
+
+def _film_dofs(V, dx_film) -> np.ndarray:
+    """Local dofs of V that film cells touch."""
+    from flexotip.fem.bcs import dofs_outside
+
+    return np.setdiff1d(np.arange(V.dofmap.index_map.size_local + V.dofmap.index_map.num_ghosts),
+                        dofs_outside(V, dx_film))
+
+
+def _evaluate(source: dolfinx.fem.Function, points: np.ndarray) -> np.ndarray:
+    """``source`` (on this process's serial mesh) at ``points``; raises for a point off its mesh."""
+    msh = source.function_space.mesh
+    tree = dolfinx.geometry.bb_tree(msh, msh.topology.dim)
+    candidates = dolfinx.geometry.compute_collisions_points(tree, points)
+    colliding = dolfinx.geometry.compute_colliding_cells(msh, candidates, points)
+    cells = np.array([colliding.links(i)[0] if len(colliding.links(i)) else -1 for i in range(len(points))],
+                     dtype=np.int32)
+    if np.any(cells < 0):
+        raise ValueError(f"{np.count_nonzero(cells < 0)} dofs of this mesh lie outside the earlier run's "
+                         f"mesh (e.g. at {points[np.flatnonzero(cells < 0)[0]]}, mesh length unit): the "
+                         "boxes must agree")
+    return source.eval(points, cells)[:, 0]
