@@ -170,12 +170,17 @@ class VacancyMapResult(ExportResult):
     """The vacancy export: the tables (surface_map.csv, axis_vacancies.csv), the keys, the map."""
 
     grid: SurfaceMapGrid
+    series: list[tuple[float, np.ndarray]] = dataclasses.field(default_factory=list)
 
     def write(self, outdir: pathlib.Path, comm) -> None:
-        """The tables, and the map's .npz and .png (collective)."""
+        """The tables, the map's .npz and .png, and the maps in time, surface_maps.npz (collective)."""
         super().write(outdir, comm)
         if comm.rank == 0:
             self.grid.save(outdir)
+            if self.series:
+                np.savez(outdir / "surface_maps.npz", t_s=[t for t, _ in self.series], x_m=self.grid.x,
+                         y_m=self.grid.y, s=np.array([unfold(values) for _, values in self.series]),
+                         sensing_depth_m=self.grid.sensing_depth)
 
 
 class VacancyMap:
@@ -188,10 +193,12 @@ class VacancyMap:
         sensing_depth: Depth over which the map averages c/c0, m.
         symmetry_fraction: Share of the film in the meshed domain (1, 1/2, 1/4).
         surface: The film top's vacancy condition ("blocking" or "fixed"), for the summary.
+        map_times: Times (s) at which a transient's map is kept (with t = 0) for
+            surface_maps.npz (``[output] map_times``).
     """
 
     def __init__(self, stack: StackMesh, scales: Scales, contact_radius: float, sensing_depth: float,
-                 symmetry_fraction: float, surface: str):
+                 symmetry_fraction: float, surface: str, map_times: tuple[float, ...] = ()):
         self.stack, self.scales, self.contact_radius = stack, scales, contact_radius
         self.sensing_depth, self.symmetry_fraction, self.surface = sensing_depth, symmetry_fraction, surface
         geometry = stack.geometry
@@ -200,10 +207,15 @@ class VacancyMap:
         layers = surface_layers(geometry)[0] if geometry.layered else None
         self.sampler = SurfaceMap.square(stack.msh, geometry.contact_center, extent, SURFACE_MAP_SAMPLES,
                                          sensing_depth / scales.length, layers=layers)
+        self.map_times = np.asarray(map_times, dtype=float)
+        self.series: list[tuple[float, np.ndarray]] = []
 
     def observe(self, t: float, w: dolfinx.fem.Function) -> dict:
-        """The map's extremes for the transient's history (SI columns)."""
-        extremes = self.sampler.extremes(self.sampler(w), self.contact_radius)
+        """The map's extremes for the transient's history (SI columns); the map at a map time."""
+        values = self.sampler(w)
+        if self.map_times.size and (t == 0.0 or np.any(np.isclose(t, self.map_times, rtol=1e-9, atol=0.0))):
+            self.series.append((t, values))
+        extremes = self.sampler.extremes(values, self.contact_radius)
         return {"delta_dec": extremes["delta_dec"], "delta_inc": extremes["delta_inc"],
                 "delta_axis": extremes["delta_axis"], "delta_contact_mean": extremes["delta_contact_mean"],
                 "enrichment_radius_m": extremes["enrichment_radius"] * self.scales.length}
@@ -250,7 +262,8 @@ class VacancyMap:
                                          "c_relative_enrichment_peak": profiles["peak"]}}
         grid = SurfaceMapGrid(self.sampler.x * L, self.sampler.y * L, values, self.contact_radius * L,
                               self.sensing_depth, (x0 * L, y0 * L))
-        return VacancyMapResult(tables=tables, summary=summary | vac.report.summary(), grid=grid)
+        return VacancyMapResult(tables=tables, summary=summary | vac.report.summary(), grid=grid,
+                                series=self.series)
 
 
 def plot_surface_map(path: pathlib.Path, x: np.ndarray, y: np.ndarray, values: np.ndarray,

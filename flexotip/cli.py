@@ -53,7 +53,39 @@ def _parser() -> argparse.ArgumentParser:
     crosscheck.add_argument("--quiet", action="store_true", help="log warnings only")
     _add_converge(sub, help_config)
     _add_study(sub)
+    _add_decay(sub)
     return parser
+
+
+def _add_decay(sub) -> None:
+    decay = sub.add_parser("analyse-decay", help="S(t) of a poled region from a series of surface maps, "
+                           "and the diffusivity D that Fick's second law fits to it (docs/studies.md, "
+                           "'S(t) → D'): decay.json, decay.csv, decay.png")
+    decay.add_argument("maps", type=pathlib.Path,
+                       help="a run folder (its surface_maps.npz or scan_maps.npz), or an .npz with t_s "
+                            "(s, shape n) and s (the maps, shape n × nx × ny; KPFM contrast in any unit), "
+                            "optionally x_m and y_m (m)")
+    decay.add_argument("--out", required=True, type=pathlib.Path, help="output folder (created)")
+    decay.add_argument("--thickness", type=float, default=None,
+                       help="film thickness, m (default: the run's)")
+    decay.add_argument("--sensing-depth", type=float, default=None,
+                       help="depth the probe averages over, m (default: the run's)")
+    decay.add_argument("--region", type=_box, default=None, metavar="XMIN,XMAX,YMIN,YMAX",
+                       help="the poled region, m, e.g. --region=-1e-6,1e-6,-1e-6,1e-6 (default: the "
+                            "whole map)")
+    decay.add_argument("--reference", type=_box, default=None, metavar="XMIN,XMAX,YMIN,YMAX",
+                       help="a pristine region whose mean is subtracted, m (default: none)")
+
+
+def _box(text: str) -> tuple[float, float, float, float]:
+    """XMIN,XMAX,YMIN,YMAX (m) of ``--region`` and ``--reference``."""
+    try:
+        xmin, xmax, ymin, ymax = (float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: give four numbers XMIN,XMAX,YMIN,YMAX (m)") from None
+    if not (xmin < xmax and ymin < ymax):
+        raise argparse.ArgumentTypeError(f"{text!r}: needs XMIN < XMAX and YMIN < YMAX")
+    return xmin, xmax, ymin, ymax
 
 
 def _add_study(sub) -> None:
@@ -116,6 +148,8 @@ def main(argv: list[str] | None = None) -> int:
         return _converge(comm, args, sys.argv[1:] if argv is None else argv)
     if args.command == "study":
         return _study(comm, args, sys.argv[1:] if argv is None else argv)
+    if args.command == "analyse-decay":
+        return _analyse_decay(comm, args)
     try:
         config = config_module.load(args.config)
     except config_module.ConfigError as error:
@@ -273,3 +307,24 @@ def _study(comm, args, argv: list[str]) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def _analyse_decay(comm, args) -> int:
+    """``flexotip analyse-decay``: one rank analyses, the others wait (the fit is small)."""
+    from flexotip.studies import decay
+
+    status = 0
+    if comm.rank == 0:
+        try:
+            result = decay.analyse(args.maps, args.out, thickness=args.thickness,
+                                   sensing_depth=args.sensing_depth,
+                                   region=args.region, reference=args.reference)
+        except (ValueError, OSError) as error:
+            print(f"flexotip analyse-decay: {error}", file=sys.stderr, flush=True)
+            status = EXIT_USER_ERROR
+        else:
+            stderr = result["decay_diffusivity_stderr_m2_per_s"]
+            print(f"D = {result['decay_diffusivity_m2_per_s']:.4g}"
+                  + (f" ± {stderr:.2g}" if stderr is not None else "")
+                  + f" m²/s from {result['decay_points']} maps; S(t) and the fit in {args.out}", flush=True)
+    return comm.bcast(status, root=0)

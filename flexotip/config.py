@@ -326,6 +326,8 @@ class OutputConfig:
                         choices=("displacement", "stress", "strain", "strain_gradient",
                                  "contact_pressure", "polarization", "potential",
                                  "electric_field", "flexo_field", "vacancies"))
+    map_times: list = _key([], "transient: times at which the surface map is also kept, with t = 0, in "
+                           "surface_maps.npz (the series flexotip analyse-decay fits)", "s")
     format: str = _key("vtx", "field file format (vtx: ADIOS2 .bp folders, any degree; xdmf: XDMF + "
                        "HDF5, degree 1; vtkhdf: VTK's HDF5 format, one file per field, degree 1; which "
                        "reader opens which: docs/outputs.md)", choices=("vtx", "xdmf", "vtkhdf"))

@@ -11,6 +11,7 @@ nothing here raises on bad input.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 import pathlib
 import typing
@@ -109,6 +110,14 @@ def parse_section(name: str, cls: type, table: typing.Any, errors: list[str], ba
                           for v in value))
             if not ok:
                 errors.append(f"[{name}] {key} = {value!r}: must be a list of two finite numbers [x, y] (m)")
+                continue
+            value = [float(v) for v in value]
+        elif key == "map_times":
+            ok = (isinstance(value, list) and all(isinstance(v, int | float) and not isinstance(v, bool)
+                                                  and math.isfinite(v) and v > 0 for v in value)
+                  and all(b > a for a, b in itertools.pairwise(value)))
+            if not ok:
+                errors.append(f"[output] map_times = {value!r}: must be a list of increasing times > 0 (s)")
                 continue
             value = [float(v) for v in value]
         elif key == "initial_run":
@@ -256,6 +265,13 @@ def resolve(config: typing.Any, given: dict, errors: list[str], tip_radius: dict
     if config.scanning:
         tip, film = _check_scan(config, tip, film, contact_radius, given, errors)
     _check_initial_vacancies(config, given, errors)
+    map_times = config.output.map_times
+    if map_times and (config.solve.mode != "transient" or config.scanning or not config.physics.vacancies):
+        errors.append(f"[output] map_times = {map_times!r}: applies to a vacancy transient ([solve] mode = "
+                      "'transient', no [scan]: a scan saves [scan] frames)")
+    elif map_times and config.solve.t_end is not None and map_times[-1] > config.solve.t_end:
+        errors.append(f"[output] map_times = {map_times!r}: the last must not exceed [solve] t_end = "
+                      f"{config.solve.t_end!r}")
     x0, y0 = tip.position
     if film.symmetry == "auto":
         film = dataclasses.replace(film, symmetry=auto_symmetry(x0, y0))

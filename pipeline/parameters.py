@@ -156,7 +156,7 @@ def initial_vacancies(config: Config, stack, scales: Scales):
 def vacancy_problem(config: Config, stops: tuple[float, ...] = ()) -> VacancyParameters:
     """The oxygen vacancies' material and solve; a scan's runs over its path, ending on ``stops`` too."""
     v = config.vacancies
-    scan = {}
+    scan = {"stops": tuple(sorted(stops))}
     if config.scanning:
         path = scan_path(config)
         scan = {"t_end": path.duration, "max_step": path.max_step, "until_steady": False,

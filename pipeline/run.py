@@ -138,9 +138,10 @@ def solve_and_export_electric_state(config: Config, stack: StackMesh, solution: 
     em_params = parameters.electromechanical_problem(config)
     vac = vacancy_map = None
     if config.physics.vacancies:
-        vac_params = parameters.vacancy_problem(config)
+        map_times = tuple(config.output.map_times)
+        vac_params = parameters.vacancy_problem(config, stops=map_times)
         vacancy_map = VacancyMap(stack, scales, contact_radius, config.vacancies.sensing_depth,
-                                 config.symmetry_fraction, vac_params.surface)
+                                 config.symmetry_fraction, vac_params.surface, map_times)
         em, vac = solve_with_vacancies(stack, vac_params, em_params, scales, solution, contact_radius,
                                        observe=vacancy_map.observe if vac_params.transient else None,
                                        initial=parameters.initial_vacancies(config, stack, scales))

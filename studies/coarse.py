@@ -22,19 +22,22 @@ COARSE = {
 """The coarse base: a 120 nm quarter box on 60 nm of substrate, 1.5 nm contact cells, no surface layers."""
 
 
-def coarse_copy(name: str, folder: pathlib.Path, fields: bool = False) -> pathlib.Path:
+def coarse_copy(name: str, folder: pathlib.Path, fields: bool = False,
+                coarse: dict | None = None) -> pathlib.Path:
     """The shipped study ``name`` with :data:`COARSE` in its base, written to ``folder``; its path.
 
     Args:
         name: A shipped study's stem (``"force_sweep"``).
         folder: Where the copy is written (as ``<name>.toml``).
         fields: Keep the base's ``[output] fields`` (else none are written).
+        coarse: The tables merged into the base instead of :data:`COARSE` (a study whose
+            box is not the tip's, e.g. the poled film of ``poled_decay``).
     """
     data = tomllib.loads((SHIPPED / f"{name}.toml").read_text())
     if "base" in data and not isinstance(data["base"], dict):
         raise ValueError(f"{name}.toml names its base by path; a coarse copy needs [base] tables")
     base = data.setdefault("base", {})
-    for section, table in COARSE.items():
+    for section, table in (COARSE if coarse is None else coarse).items():
         if section == "output" and fields:
             continue
         base[section] = base.get(section, {}) | table

@@ -7,8 +7,10 @@ are :mod:`flexotip.studies.figures` and :mod:`flexotip.studies.report`.
 
 The table has one row per member: its name, index and sweep, the value of every swept key
 (SI), its status (``complete``, ``failed``, or ``missing`` when the folder holds no
-finished run), the solver and reason of a failure, the derived ``nvc_contact`` and every
-key of its ``summary.json`` (docs/outputs.md).
+finished run), the solver and reason of a failure, the derived ``nvc_contact``, for a member
+that kept its surface maps in time (``[output] map_times``) the diffusivity its S(t) gives
+(:mod:`flexotip.studies.decay`, keys ``decay_*``), and every key of its ``summary.json``
+(docs/outputs.md).
 
 ``nvc_contact`` = 1 + ``delta_contact_mean``: the normalised vacancy concentration c/c0,
 averaged over the sensing depth and over the contact (r ≤ a). It stands for the paper's
@@ -78,9 +80,22 @@ def rows(study: Study, outdir: pathlib.Path) -> list[dict]:
                "failure_reason": record.get("failure_reason", "") if status == "failed" else ""}
         if "delta_contact_mean" in summary and summary["delta_contact_mean"] is not None:
             row["nvc_contact"] = 1.0 + summary["delta_contact_mean"]
+        if status == "complete" and (folder / "surface_maps.npz").is_file():
+            row |= _decay(folder)
         row |= {k: v for k, v in summary.items() if k not in row and k != "status"}
         table.append(row)
     return table
+
+
+def _decay(folder: pathlib.Path) -> dict:
+    """The S(t) → D fit of a member that kept its maps in time (``decay/`` in its folder), or its failure."""
+    from flexotip.studies import decay
+
+    try:
+        result = decay.analyse(folder, folder / "decay")
+    except ValueError as error:
+        return {"decay_error": str(error)}
+    return {k: v for k, v in result.items() if k.startswith("decay_")}
 
 
 def write_table(path: pathlib.Path, table: list[dict]) -> None:

@@ -19,8 +19,8 @@ from flexotip.studies import study_file
 from flexotip.studies.coarse import coarse_copy
 
 
-def run(name: str, tmp_path: pathlib.Path, fields: bool = False):
-    path = coarse_copy(name, tmp_path, fields)
+def run(name: str, tmp_path: pathlib.Path, fields: bool = False, coarse: dict | None = None):
+    path = coarse_copy(name, tmp_path, fields, coarse)
     study = study_file.load(path)
     out = tmp_path / "out"
     status = cli.main(["study", str(path), "--out", str(out), "--quiet"])
