@@ -176,27 +176,42 @@ class ScanRecorder:
             self._writer.close()
             self._writer = None
 
-    def compute(self, vac: VacancySolution) -> ScanResult:
-        """The maps, the lines M and ML, and the summary keys of the finished scan (collective)."""
+    def compute(self, vac: VacancySolution, reference: VacancySolution | None = None) -> ScanResult:
+        """The maps, the lines M and ML, and the summary keys of the finished scan (collective).
+
+        With ``reference``, the same time with the tip lifted from the same start, the
+        ``*_tip`` keys give the tip's own effect: the scan's final state against the
+        reference's instead of against the start (the start relaxes on its own meanwhile).
+        """
         self.close()
         first, last = self.frames[0].values, self.frames[-1].values
         gx, gy = np.meshgrid(self.x, self.y, indexing="ij")
         scanned = (_distance_to_lines(gx, gy, self.path.pressed_lines()) <= self.contact_radius) \
             & np.isfinite(first) & np.isfinite(last)
         enriched, pristine = scanned & (gx < self.border), scanned & (gx > self.border)
-        depletion = float(np.mean(first[enriched] - last[enriched])) if enriched.any() else None
-        gain = float(np.mean(last[pristine] - first[pristine])) if pristine.any() else None
-        moved = self._where_they_went(vac)
+
+        def mean(values, where):
+            return float(np.mean(values[where])) if where.any() else None
+
         summary = {
-            "scan_depletion": depletion, "scan_gain": gain, **moved,
+            "scan_depletion": mean(first - last, enriched), "scan_gain": mean(last - first, pristine),
+            **self._where_they_went(vac, self.w_initial, ""),
             "scan_conservation_error": abs(vac.total_final / vac.total_initial - 1.0),
             "scan_duration_s": self.path.duration, "scan_speed_m_per_s": self.path.speed,
             "scan_peclet": self.path.speed * self.contact_radius / vac.material.diffusivity,
             "scan_frames": len(self.frames),
         }
-        log.info("scan: depletion %s, gain %s, lateral fraction %s, vertical fraction %s, Péclet %.3g",
-                 *(f"{summary[k]:.4g}" if summary[k] is not None else "none" for k in
-                   ("scan_depletion", "scan_gain", "lateral_fraction", "vertical_fraction")),
+        if reference is not None:
+            lifted = self.sampler(reference.w)
+            summary |= {"scan_depletion_tip": mean(lifted - last, enriched),
+                        "scan_gain_tip": mean(last - lifted, pristine),
+                        **self._where_they_went(vac, reference.w, "_tip")}
+        log.info("scan: depletion %s, gain %s, lateral fraction %s, vertical fraction %s%s, Péclet %.3g",
+                 *(_shown(summary[k]) for k in ("scan_depletion", "scan_gain", "lateral_fraction",
+                                                 "vertical_fraction")),
+                 "" if reference is None else "; the tip's own (against the lifted reference): lateral "
+                 f"{_shown(summary['lateral_fraction_tip'])}, vertical "
+                 f"{_shown(summary['vertical_fraction_tip'])}",
                  summary["scan_peclet"])
         profiles = {"distance_m": self.along}
         for name, values in self.line_values.items():
@@ -207,15 +222,15 @@ class ScanRecorder:
                           frames=self.frames, contact_radius=self.contact_radius, border=self.border,
                           profiles=profiles)
 
-    def _where_they_went(self, vac: VacancySolution) -> dict:
-        """The change of c over three parts of the film, and the fractions (see the module docstring).
+    def _where_they_went(self, vac: VacancySolution, w_before: dolfinx.fem.Function, suffix: str) -> dict:
+        """The change of c from ``w_before`` to the scan's end in three parts of the film, and the fractions.
 
-        The parts split the quadrature points of one film measure, so their changes add up
-        to the change of the total (the conservation error) exactly.
+        The parts (module docstring) split the quadrature points of one film measure, so their
+        changes add up to the change of the total (the conservation error) exactly.
         """
         L = self.scales.length
         x = ufl.SpatialCoordinate(self.stack.msh)
-        change = ufl.exp(vac.w) - ufl.exp(self.w_initial)
+        change = ufl.exp(vac.w) - ufl.exp(w_before)
         before = ufl.lt(x[0], self.border / L)
         near = ufl.gt(x[2], -self.sensing_depth / L)
         count = vac.material.c0 * L**3 / self.symmetry_fraction
@@ -229,12 +244,17 @@ class ScanRecorder:
         removed = -near_enriched
         meaningful = self.enriched and removed > 0.0
         if self.enriched and not meaningful:
-            log.info("scan: the enriched near-surface region lost no vacancies (change %+.4g): no "
-                     "lateral or vertical fraction", near_enriched)
-        return {"scan_removed_vacancies": removed,
-                "scan_vacancies_past_border": past_border, "scan_vacancies_down": deep_enriched,
-                "lateral_fraction": past_border / removed if meaningful else None,
-                "vertical_fraction": deep_enriched / removed if meaningful else None}
+            log.info("scan: the enriched near-surface region lost no vacancies (change %+.4g%s): no "
+                     "lateral or vertical fraction", near_enriched, suffix)
+        return {f"scan_removed_vacancies{suffix}": removed,
+                f"scan_vacancies_past_border{suffix}": past_border,
+                f"scan_vacancies_down{suffix}": deep_enriched,
+                f"lateral_fraction{suffix}": past_border / removed if meaningful else None,
+                f"vertical_fraction{suffix}": deep_enriched / removed if meaningful else None}
+
+
+def _shown(value) -> str:
+    return "none" if value is None else f"{value:.4g}"
 
 
 def _lines(path: ScanPath):

@@ -265,6 +265,9 @@ class ScanConfig:
                                 open_low=True)
     frames: int = _key(11, "surface maps saved along the scan, evenly spaced in time (the first at "
                        "t = 0, the last at the end)", low=2.0, high=1000.0)
+    reference: bool = _key(False, "also run the scan's time with the tip lifted, from the same start, and "
+                           "report the tip's own effect against it (keys *_tip): the start relaxes on its "
+                           "own meanwhile, which the keys against the start include")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -68,11 +68,13 @@ def run(comm: MPI.Comm, config: Config, outdir: pathlib.Path, stack=None) -> dic
             stack, vac_params, parameters.electromechanical_problem(config), scales, solution,
             config.contact_radius / scales.length, observe=recorder.observe,
             initial=parameters.initial_vacancies(config, stack, scales), tip_motion=moving)
+        reference = (lifted_reference(stack, config, vac_params, scales, solution) if config.scan.reference
+                     else None)
     except SolverError as error:
         recorder.close()
         output_folder.write_failure(comm, summary, error, start, outdir, "config, mesh, the maps so far, log")
         raise
-    result = recorder.compute(vac)
+    result = recorder.compute(vac, reference)
     result.write(outdir, comm)
     vac.history.write_csv(outdir / "vacancy_history.csv", comm)
     wanted = set(config.output.fields)
@@ -93,3 +95,17 @@ def run(comm: MPI.Comm, config: Config, outdir: pathlib.Path, stack=None) -> dic
              summary["time_total_s"], steps, summary["time_per_step_s"], summary["time_em_per_step_s"],
              outdir)
     return summary
+
+
+def lifted_reference(stack, config: Config, vac_params, scales: Scales, solution):
+    """The vacancies after the scan's time with the tip lifted throughout, from the same start.
+
+    The prescribed pressure's force is set to zero (the tip stays where the scan ended; it
+    does not press), and (u, P, φ) follows the space charge by linear updates.
+    """
+    log.info("scan: the lifted-tip reference over the same %.4g s", vac_params.t_end)
+    solution.prescribed.force.value = 0.0
+    _, reference = solve_with_vacancies(
+        stack, vac_params, parameters.electromechanical_problem(config), scales, solution,
+        config.contact_radius / scales.length, initial=parameters.initial_vacancies(config, stack, scales))
+    return reference

@@ -8,6 +8,8 @@
   (both tips of a tip-shape study side by side).
 * ``surface_maps``: the surface vacancy maps of every complete member side by side, on one
   colour scale (the main figure of a tip-shape study).
+* ``scan_transport``: for scans, the lateral fraction and the depletion against v·a/D, with
+  the paper's lateral fractions (1/3 sharp, 80 % blunt) and its scan speeds marked.
 * ``members/<name>``: the paper's Fig. 3 set for each complete member (:func:`member_maps`):
   P_z with the (P_x, P_z) vectors, and the depolarisation field's E_z and E_x, on the x–z
   section through the tip (``section_xz.csv``), and the surface vacancy map
@@ -71,7 +73,8 @@ def write_all(study: Study, table: list[dict], fit_results: dict, outdir: pathli
         path = swept_quantities(study, table, fit_results, key, folder)
         if path:
             written.append(path)
-    for path in (surface_profiles(study, table, outdir, folder), surface_maps(study, table, outdir, folder)):
+    for path in (surface_profiles(study, table, outdir, folder), surface_maps(study, table, outdir, folder),
+                 scan_transport(study, table, folder)):
         if path:
             written.append(path)
     for member, row in zip(study.members, table, strict=True):
@@ -219,6 +222,53 @@ def surface_maps(study: Study, table: list[dict], outdir: pathlib.Path,
                     "scale (dashed: the contact)", fontsize=10)
     figure.tight_layout()
     return _save(figure, folder / "surface_maps")
+
+
+PAPER_LATERAL = (("sharp tip (5.7 µN): ~1/3", 1.0 / 3.0), ("blunt tip: ~80 %", 0.8))
+"""The paper's lateral fractions of the depleted vacancies (Das et al. 2017), for the scan figure."""
+EXPERIMENT_PECLET = (2e4, 2e5)
+"""v·a/D of the paper's scans: µm/s over contact radii of 8–15 nm at D = 1.23e-19 m²/s."""
+
+
+def scan_transport(study: Study, table: list[dict], folder: pathlib.Path) -> pathlib.Path | None:
+    """Scans: the lateral fraction and the depletion against v·a/D, a line per tip and pass, with the paper's.
+
+    The tip's own effect (against the lifted-tip reference, keys ``*_tip``) where the members
+    ran one, else against the start. None if no member is a scan.
+    """
+    plt = _pyplot()
+    rows = [(member, row) for member, row in zip(study.members, table, strict=True)
+            if row["status"] == "complete" and isinstance(row.get("scan_peclet"), int | float)]
+    if not rows:
+        return None
+    tip = all(isinstance(row.get("scan_removed_vacancies_tip"), int | float) for _, row in rows)
+    suffix = "_tip" if tip else ""
+    curves: dict[str, list] = {}
+    for member, row in rows:
+        label = ", ".join(f"{v}" for k, v in member.values.items() if k != "scan.speed") or "scan"
+        curves.setdefault(label, []).append(row)
+    figure, axes = plt.subplots(1, 2, figsize=(10, 4))
+    for number, (label, members) in enumerate(curves.items()):
+        members.sort(key=lambda r: r["scan_peclet"])
+        x = [r["scan_peclet"] for r in members]
+        for axis, key in zip(axes, (f"lateral_fraction{suffix}", f"scan_depletion{suffix}"), strict=True):
+            y = [r.get(key) if isinstance(r.get(key), int | float) else np.nan for r in members]
+            axis.semilogx(x, y, "o-", color=f"C{number}", label=label, markersize=4)
+    for text, value in PAPER_LATERAL:
+        axes[0].axhline(value, color="0.4", linestyle="--", linewidth=0.8)
+        axes[0].text(axes[0].get_xlim()[0], value, f" paper, {text}", fontsize=7, va="bottom", color="0.3")
+    for axis in axes:
+        axis.axvspan(*EXPERIMENT_PECLET, color="0.9", zorder=0)
+        axis.set_xlabel("v·a/D (Péclet number; grey: the paper's scans, µm/s)", fontsize=8)
+        axis.tick_params(labelsize=8)
+    against = "the lifted-tip reference" if tip else "the start"
+    axes[0].set_ylabel(f"lateral fraction (against {against})", fontsize=8)
+    axes[1].set_ylabel(f"depletion of the scanned enriched area, Δs (against {against})", fontsize=8)
+    axes[1].axhline(0.0, color="0.6", linewidth=0.6)
+    axes[0].legend(fontsize=7)
+    figure.suptitle(f"{study.name}: where the vacancies the tip moves go", fontsize=10)
+    figure.tight_layout()
+    return _save(figure, folder / "scan_transport")
 
 
 def _label(member) -> str:

@@ -296,15 +296,21 @@ def warm_jit(world: MPI.Comm, members: list[Member], outdir: pathlib.Path) -> No
 
 
 def _coarse(member: Member):
-    """The member's config with its mesh coarsened as far as its checks allow (×4, ×2, or as is)."""
+    """The member's config with its mesh coarsened as far as its checks allow (×4, ×2, or as is).
+
+    A vacancy transient (or a scan) stops after two steps: they compile every form the
+    member's thousands of steps use.
+    """
     from flexotip.verification.convergence import refined_config
 
+    config = member.config
     for factor in WARM_UP_COARSENING:
         try:
-            return refined_config(member.config, factor, source=f"JIT warm-up of {member.name}")
+            config = refined_config(member.config, factor, source=f"JIT warm-up of {member.name}")
+            break
         except config_module.ConfigError:
             continue
-    return member.config
+    return dataclasses.replace(config, vacancies=dataclasses.replace(config.vacancies, max_steps=2))
 
 
 def _form_kind(member: Member) -> str:

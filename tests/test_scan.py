@@ -175,12 +175,17 @@ STEP = {"initial": "step", "step_x": 0.0, "step_excess": 1.0, "step_depth": 2e-9
 
 def test_step_start_fractions_and_two_ranks(tmp_path_factory):
     """A pressed trace over a poled border: the fractions add up to one; 2 ranks give the same summary."""
-    config = _config({"speed": 1e-8, "passes": "trace"}, vacancies=STEP)
+    config = _config({"speed": 1e-8, "passes": "trace", "reference": True}, vacancies=STEP)
     summary, folder = _scan(tmp_path_factory, "step", config)
     print(f"\ndepletion {summary['scan_depletion']:.4g}, gain {summary['scan_gain']:.4g}, lateral "
-          f"{summary['lateral_fraction']:.4g}, vertical {summary['vertical_fraction']:.4g}")
+          f"{summary['lateral_fraction']:.4g}, vertical {summary['vertical_fraction']:.4g}; the tip's own: "
+          f"depletion {summary['scan_depletion_tip']:.4g}, lateral {summary['lateral_fraction_tip']}")
     assert summary["scan_removed_vacancies"] > 0
     assert summary["lateral_fraction"] + summary["vertical_fraction"] == pytest.approx(1.0, abs=1e-9)
+    # against the lifted reference: the same partition; its total is the scan's
+    tip = [summary[k] for k in ("scan_removed_vacancies_tip", "scan_vacancies_past_border_tip",
+                                "scan_vacancies_down_tip")]
+    assert tip[1] + tip[2] == pytest.approx(tip[0], rel=1e-9, abs=1e-12 * summary["vacancies_initial"])
     maps = _maps(folder)
     band = maps["s"][0][:, np.abs(maps["y_m"]) <= 8e-9]  # the 3 nm cells; they grow away from the line
     x = maps["x_m"]
