@@ -262,11 +262,12 @@ def scan_transport(study: Study, table: list[dict], folder: pathlib.Path) -> pat
         axis.set_xlabel("v·a/D (Péclet number; grey: the paper's scans, µm/s)", fontsize=8)
         axis.tick_params(labelsize=8)
     against = "the lifted-tip reference" if tip else "the start"
-    axes[0].set_ylabel(f"lateral fraction (against {against})", fontsize=8)
-    axes[1].set_ylabel(f"depletion of the scanned enriched area, Δs (against {against})", fontsize=8)
+    axes[0].set_ylabel("lateral fraction of the vacancies removed", fontsize=8)
+    axes[1].set_ylabel("depletion Δs of the scanned enriched area", fontsize=8)
+    axes[1].set_yscale("symlog", linthresh=1e-3)
     axes[1].axhline(0.0, color="0.6", linewidth=0.6)
     axes[0].legend(fontsize=7)
-    figure.suptitle(f"{study.name}: where the vacancies the tip moves go", fontsize=10)
+    figure.suptitle(f"{study.name}: what the tip moves, against {against}", fontsize=10)
     figure.tight_layout()
     return _save(figure, folder / "scan_transport")
 

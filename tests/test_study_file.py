@@ -146,3 +146,21 @@ def test_the_member_hash_follows_the_values_not_the_text(tmp_path):
     assert study_file.config_hash(reworded) == study_file.config_hash(config)
     other = dataclasses.replace(config, tip=dataclasses.replace(config.tip, force=2.0000001e-6))
     assert study_file.config_hash(other) != study_file.config_hash(config)
+
+
+def test_scan_transport_figure(tmp_path):
+    """The scan study's figure from a synthetic table: a line per tip and pass, against v·a/D."""
+    import numpy as np
+
+    from flexotip.studies import figures
+
+    study = study_file.load(ROOT / "studies" / "scan_speed.toml")
+    table = []
+    for member in study.members:
+        peclet = member.values["scan.speed"] * 9e-9 / 1.23e-19
+        table.append({"member": member.name, "status": "complete", "scan_peclet": peclet,
+                      "lateral_fraction_tip": 0.5 - 0.05 * np.log10(peclet), "scan_depletion_tip": 1 / peclet,
+                      "scan_removed_vacancies_tip": 1e-3})
+    path = figures.scan_transport(study, table, tmp_path)
+    assert path is not None and path.stat().st_size > 20_000
+    assert figures.scan_transport(study, [row | {"scan_peclet": None} for row in table], tmp_path) is None
