@@ -81,7 +81,7 @@ def _matched(targets: np.ndarray, sources: np.ndarray, values: np.ndarray, what:
 
 
 def write(path: pathlib.Path, w: dolfinx.fem.Function, *, c0: float, length_scale: float,
-          time: float | None, total: float) -> None:
+          time: float | None, total: float, symmetry_fraction: float = 1.0) -> None:
     """Write ln(c/c0) and its mesh to ``path`` (collective; rank 0 writes).
 
     Args:
@@ -91,6 +91,8 @@ def write(path: pathlib.Path, w: dolfinx.fem.Function, *, c0: float, length_scal
         length_scale: Metres per mesh length unit.
         time: The time of the state, s (None: a steady state).
         total: ∫c/c0 over the meshed film (length scale cubed), which a run started from it keeps.
+        symmetry_fraction: The meshed part of the box (1, 1/2, 1/4): a run on a larger part
+            unfolds the field across the mirror planes and scales the total.
     """
     import io4dolfinx
 
@@ -103,6 +105,7 @@ def write(path: pathlib.Path, w: dolfinx.fem.Function, *, c0: float, length_scal
         io4dolfinx.write_attributes(path, MPI.COMM_SELF, ATTRIBUTES, {
             "c0_per_m3": np.array([c0]), "length_scale_m": np.array([length_scale]),
             "time_s": np.array([np.inf if time is None else time]), "total": np.array([total]),
+            "symmetry_fraction": np.array([symmetry_fraction]),
             "degree": np.array([element.embedded_superdegree])}, backend=BACKEND)
     w.function_space.mesh.comm.Barrier()
 
@@ -128,16 +131,21 @@ class InitialFromRun:
         stack: This run's mesh.
         c0: This run's c0, 1/m³ (the source's ln(c/c0) is shifted by ln(c0_source/c0)).
         length_scale: This run's metres per mesh length unit.
+        symmetry_fraction: This run's meshed part of the box (1, 1/2, 1/4). A source meshed
+            on less (a quarter box of a tip on the axis) is unfolded across its mirror planes
+            x = 0 and y = 0, e.g. a static poling run for a full-box scan.
 
     Attributes:
         same_mesh: Whether the source's dofs are this run's (set when called).
         correction: The factor the interpolated density was scaled by (1 on the same mesh).
     """
 
-    def __init__(self, folder: pathlib.Path, stack: StackMesh, c0: float, length_scale: float):
+    def __init__(self, folder: pathlib.Path, stack: StackMesh, c0: float, length_scale: float,
+                 symmetry_fraction: float):
         from flexotip.config_checks import CHECKPOINT_NAME
 
         self.path, self.stack, self.c0, self.length_scale = folder / CHECKPOINT_NAME, stack, c0, length_scale
+        self.symmetry_fraction = symmetry_fraction
         self.same_mesh: bool | None = None
         self.correction = 1.0
 
@@ -161,13 +169,14 @@ class InitialFromRun:
             log.info("initial vacancies: %s on the same mesh, copied (t = %.4g s there)", self.path,
                      attributes["time_s"])
             return
-        w.x.array[:] = _evaluate(source, targets) + shift
+        w.x.array[:] = _evaluate(source, _into(targets, sources)) + shift
         film = film_domains(self.stack).dx_film(
             metadata={"quadrature_degree": vacancies.quadrature_degree(V.ufl_element().embedded_superdegree)})
         outside = np.setdiff1d(np.arange(targets.shape[0]), _film_dofs(V, film))
         w.x.array[outside] = 0.0
         total_here = assemble_scalar(dolfinx.fem.form(ufl.exp(w) * film))
-        wanted = attributes["total"] * scale**3 * attributes["c0_per_m3"] / self.c0
+        unfolding = self.symmetry_fraction / attributes.get("symmetry_fraction", 1.0)
+        wanted = attributes["total"] * scale**3 * attributes["c0_per_m3"] / self.c0 * unfolding
         self.correction = wanted / total_here
         w.x.array[:] += np.log(self.correction)
         w.x.array[outside] = 0.0
@@ -182,6 +191,16 @@ def _film_dofs(V, dx_film) -> np.ndarray:
 
     return np.setdiff1d(np.arange(V.dofmap.index_map.size_local + V.dofmap.index_map.num_ghosts),
                         dofs_outside(V, dx_film))
+
+
+def _into(points: np.ndarray, sources: np.ndarray) -> np.ndarray:
+    """``points`` mirrored into a source meshed on x ≥ 0 (and y ≥ 0) only: |x| (and |y|)."""
+    points = points.copy()
+    tolerance = 1e-9 * float(np.max(np.ptp(sources, axis=0)))
+    for axis in (0, 1):
+        if sources[:, axis].min() >= -tolerance:
+            points[:, axis] = np.abs(points[:, axis])
+    return points
 
 
 def _evaluate(source: dolfinx.fem.Function, points: np.ndarray) -> np.ndarray:

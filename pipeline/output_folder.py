@@ -86,8 +86,9 @@ def write_failure(comm: MPI.Comm, summary: dict, error: Exception, start: float,
     log.error("%s; partial results (%s) are in %s", error, partial, outdir)
 
 
-def write_checkpoint(outdir: pathlib.Path, vac: VacancySolution, scales: Scales) -> None:
+def write_checkpoint(outdir: pathlib.Path, vac: VacancySolution, scales: Scales,
+                     symmetry_fraction: float) -> None:
     """The final vacancies in ``checkpoint.h5``, for a run that starts from them (collective)."""
     time = vac.history.times[-1] if vac.history is not None and len(vac.history) else None
     checkpoint.write(outdir / CHECKPOINT_NAME, vac.w, c0=vac.material.c0, length_scale=scales.length,
-                     time=time, total=vac.total_final)
+                     time=time, total=vac.total_final, symmetry_fraction=symmetry_fraction)

@@ -149,7 +149,8 @@ def initial_vacancies(config: Config, stack, scales: Scales):
     if v.initial == "from_run":
         from flexotip.fem import checkpoint
 
-        return checkpoint.InitialFromRun(pathlib.Path(v.initial_run), stack, v.c0, L)
+        return checkpoint.InitialFromRun(pathlib.Path(v.initial_run), stack, v.c0, L,
+                                         config.symmetry_fraction)
     return None
 
 

@@ -162,7 +162,7 @@ def solve_and_export_electric_state(config: Config, stack: StackMesh, solution: 
             vac.history.write_csv(outdir / "vacancy_history.csv", comm)
         vacancy_state = vacancy_map.compute(vac)
         vacancy_state.write(outdir, comm)
-        output_folder.write_checkpoint(outdir, vac, scales)
+        output_folder.write_checkpoint(outdir, vac, scales, config.symmetry_fraction)
         fields.write_vacancies(outdir, vac, wanted, config.output.format, scales)
         keys |= vacancy_state.summary
     return keys

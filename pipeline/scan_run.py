@@ -79,7 +79,7 @@ def run(comm: MPI.Comm, config: Config, outdir: pathlib.Path, stack=None) -> dic
     vac.history.write_csv(outdir / "vacancy_history.csv", comm)
     wanted = set(config.output.fields)
     fields.write_vacancies(outdir, vac, wanted, config.output.format, scales)
-    output_folder.write_checkpoint(outdir, vac, scales)
+    output_folder.write_checkpoint(outdir, vac, scales, config.symmetry_fraction)
     per_film = config.vacancies.c0 * scales.length**3 / config.symmetry_fraction
     steps = max(len(vac.history), 1)
     summary |= em.report.summary() | vac.report.summary() | result.summary | {
