@@ -226,6 +226,9 @@ def surface_maps(study: Study, table: list[dict], outdir: pathlib.Path,
 
 PAPER_LATERAL = (("sharp tip (5.7 µN): ~1/3", 1.0 / 3.0), ("blunt tip: ~80 %", 0.8))
 """The paper's lateral fractions of the depleted vacancies (Das et al. 2017), for the scan figure."""
+FRACTION_RANGE = (-0.5, 1.5)
+"""The lateral fractions drawn; beyond it (a tip that removed almost nothing, or enriched the
+region) a triangle at the edge marks the member."""
 EXPERIMENT_PECLET = (2e4, 2e5)
 """v·a/D of the paper's scans: µm/s over contact radii of 8–15 nm at D = 1.23e-19 m²/s."""
 
@@ -252,7 +255,14 @@ def scan_transport(study: Study, table: list[dict], folder: pathlib.Path) -> pat
         members.sort(key=lambda r: r["scan_peclet"])
         x = [r["scan_peclet"] for r in members]
         for axis, key in zip(axes, (f"lateral_fraction{suffix}", f"scan_depletion{suffix}"), strict=True):
-            y = [r.get(key) if isinstance(r.get(key), int | float) else np.nan for r in members]
+            y = np.array([r.get(key) if isinstance(r.get(key), int | float) else np.nan for r in members])
+            if key.startswith("lateral"):  # a fraction of almost nothing removed: shown at the edge
+                low, high = FRACTION_RANGE
+                for bound, marker in ((low, "v"), (high, "^")):
+                    beyond = (y < low) if bound == low else (y > high)
+                    axis.semilogx(np.asarray(x)[beyond], np.full(beyond.sum(), bound), marker,
+                                  color=f"C{number}", markersize=6)
+                y = np.where((y < low) | (y > high), np.nan, y)
             axis.semilogx(x, y, "o-", color=f"C{number}", label=label, markersize=4)
     for text, value in PAPER_LATERAL:
         axes[0].axhline(value, color="0.4", linestyle="--", linewidth=0.8)
@@ -263,6 +273,7 @@ def scan_transport(study: Study, table: list[dict], folder: pathlib.Path) -> pat
         axis.tick_params(labelsize=8)
     against = "the lifted-tip reference" if tip else "the start"
     axes[0].set_ylabel("lateral fraction of the vacancies removed", fontsize=8)
+    axes[0].set_ylim(FRACTION_RANGE[0] - 0.05, FRACTION_RANGE[1] + 0.05)
     axes[1].set_ylabel("depletion Δs of the scanned enriched area", fontsize=8)
     axes[1].set_yscale("symlog", linthresh=1e-3)
     axes[1].axhline(0.0, color="0.6", linewidth=0.6)

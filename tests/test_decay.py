@@ -18,6 +18,8 @@ import shipped
 from flexotip import cli
 from flexotip.studies import decay
 
+pytestmark = pytest.mark.serial  # NumPy and lmfit only, or a study run on its own ranks
+
 THICKNESS, SENSING, D_PAPER, DEPTH = 46.86e-9, 1e-9, 1.23e-19, 2e-9
 TIMES = np.r_[0.0, np.geomspace(0.3, 2e4, 24)]
 
@@ -90,7 +92,6 @@ COARSE_POLED = {"film": {"half_width": 8e-9, "substrate_thickness": 10e-9},
 """The shipped study's film on a narrow box (the relaxation is into the depth): 2.6 k cells."""
 
 
-@pytest.mark.serial
 @pytest.mark.slow
 def test_shipped_poled_decay_recovers_its_diffusivity(tmp_path):
     status, study, out, rows = shipped.run("poled_decay", tmp_path, coarse=COARSE_POLED)

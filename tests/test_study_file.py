@@ -148,6 +148,7 @@ def test_the_member_hash_follows_the_values_not_the_text(tmp_path):
     assert study_file.config_hash(other) != study_file.config_hash(config)
 
 
+@pytest.mark.serial  # matplotlib only
 def test_scan_transport_figure(tmp_path):
     """The scan study's figure from a synthetic table: a line per tip and pass, against v·a/D."""
     import numpy as np
