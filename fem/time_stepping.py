@@ -177,6 +177,6 @@ class AdaptiveStepper:
         """T + dt, snapped onto a stop or ``t_end`` within round-off (so that they are hit exactly)."""
         end = t + dt
         for stop in (*self.stops, self.t_end if self.t_end is not None else math.inf):
-            if abs(end - stop) <= 1e-12 * max(abs(stop), 1e-300):
+            if math.isfinite(stop) and abs(end - stop) <= 1e-12 * max(abs(stop), 1e-300):
                 return stop
         return end

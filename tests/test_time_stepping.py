@@ -83,6 +83,7 @@ def test_quasi_steady_stop_and_step_limit():
     quiet = AdaptiveStepper(first_step=1e-2, t_end=None, rtol=1e-3, max_steps=10_000).run(
         Decay(controlled=False, start=0.0, target=1.0))
     assert quiet.t_quasi_steady == quiet.times[-1]
+    assert quiet.times[-1] == pytest.approx(sum(quiet.columns["dt_s"]), rel=1e-12)  # no end at inf
     assert quiet.columns[CHANGE][-1] <= 1e-3 < quiet.columns[CHANGE][-2]
     assert np.allclose(np.diff(quiet.columns["dt_s"]) / quiet.columns["dt_s"][:-1], 1.0)  # ×2 each
     limited = AdaptiveStepper(first_step=1e-2, t_end=None, rtol=0.0, max_steps=5).run(Decay(controlled=False))
@@ -119,3 +120,12 @@ def test_fixed_point_counts_rounds_and_fails_loudly():
     assert solvers.fixed_point(lambda n: n == 3, solver="test", what="x") == 3
     with pytest.raises(SolverError, match="x did not settle in 5 rounds"):
         solvers.fixed_point(lambda n: False, solver="test", what="x", max_rounds=5)
+
+
+def test_steps_end_on_the_stops_and_keep_below_max_step():
+    stops = (0.05, 0.3)
+    history = AdaptiveStepper(first_step=0.02, t_end=1.0, rtol=0.0, max_steps=10_000, max_step=0.1,
+                              stops=stops, until_steady=False).run(Decay(controlled=False))
+    assert all(stop in history.times for stop in stops) and history.times[-1] == 1.0
+    assert max(history.columns["dt_s"]) <= 0.1
+    assert history.times == pytest.approx(np.cumsum(history.columns["dt_s"]), rel=1e-12)
