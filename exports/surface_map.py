@@ -224,7 +224,6 @@ class VacancyMap:
         """Map, profiles and summary keys of a solved vacancy density (collective)."""
         msh, comm = self.stack.msh, self.stack.msh.comm
         L, c0 = self.scales.length, vac.material.c0
-        per_film = c0 * L**3 / self.symmetry_fraction
         values = self.sampler(vac.w)
         extremes = self.sampler.extremes(values, self.contact_radius)
         w_film = vac.w.x.array[vac.film_dofs]
@@ -238,9 +237,7 @@ class VacancyMap:
             msh, np.c_[np.full_like(depth, x0 + offset), np.full_like(depth, y0), -depth])(vac.w)[:, 0])
             for name, offset in (("axis", 0.0), ("peak", peak))}
         summary = {
-            "vacancies_initial": vac.total_initial * per_film,
-            "vacancies_final": vac.total_final * per_film,
-            "vacancies_relative_change": vac.total_final / vac.total_initial - 1.0,
+            **vacancy_totals(vac, L, self.symmetry_fraction),
             "c_min_per_m3": c_min, "c_max_per_m3": c_max,
             "delta_dec": extremes["delta_dec"], "delta_inc": extremes["delta_inc"],
             "enrichment_radius_m": extremes["enrichment_radius"] * L,
@@ -264,6 +261,13 @@ class VacancyMap:
                               self.sensing_depth, (x0 * L, y0 * L))
         return VacancyMapResult(tables=tables, summary=summary | vac.report.summary(), grid=grid,
                                 series=self.series)
+
+
+def vacancy_totals(vac: VacancySolution, length_scale: float, symmetry_fraction: float) -> dict:
+    """The vacancies in the whole film at the start and the end, mirror images included (summary keys)."""
+    per_film = vac.material.c0 * length_scale**3 / symmetry_fraction
+    return {"vacancies_initial": vac.total_initial * per_film, "vacancies_final": vac.total_final * per_film,
+            "vacancies_relative_change": vac.total_final / vac.total_initial - 1.0}
 
 
 def plot_surface_map(path: pathlib.Path, x: np.ndarray, y: np.ndarray, values: np.ndarray,

@@ -21,6 +21,7 @@ from flexotip.config import Config
 from flexotip.errors import SolverError
 from flexotip.exports import fields
 from flexotip.exports.scan import ScanRecorder
+from flexotip.exports.surface_map import vacancy_totals
 from flexotip.fem.scan_problem import MovingTip
 from flexotip.fem.tip_problem import solve_prescribed
 from flexotip.fem.vacancy_problem import solve_with_vacancies
@@ -80,12 +81,10 @@ def run(comm: MPI.Comm, config: Config, outdir: pathlib.Path, stack=None) -> dic
     wanted = set(config.output.fields)
     fields.write_vacancies(outdir, vac, wanted, config.output.format, scales)
     output_folder.write_checkpoint(outdir, vac, scales, config.symmetry_fraction)
-    per_film = config.vacancies.c0 * scales.length**3 / config.symmetry_fraction
     steps = max(len(vac.history), 1)
     summary |= em.report.summary() | vac.report.summary() | result.summary | {
         "physics_solved": ["mechanics", "polarization", "electrostatics", "vacancies"],
-        "vacancies_initial": vac.total_initial * per_film, "vacancies_final": vac.total_final * per_film,
-        "vacancies_relative_change": vac.total_final / vac.total_initial - 1.0,
+        **vacancy_totals(vac, scales.length, config.symmetry_fraction),
         "scan_em_newton_iterations": em.solver.newton_iterations, "contact_radius_m": config.contact_radius,
         "time_solve_s": time.perf_counter() - solve_start,
         "time_per_step_s": (time.perf_counter() - solve_start) / steps,
