@@ -331,6 +331,11 @@ class OutputConfig:
                                  "electric_field", "flexo_field", "vacancies"))
     map_times: list = _key([], "transient: times at which the surface map is also kept, with t = 0, in "
                            "surface_maps.npz (the series flexotip analyse-decay fits)", "s")
+    checkpoint_interval: float = _key(600.0, "transient: wall-clock time between checkpoints of the whole "
+                                      "state (checkpoint.h5, which `flexotip run --resume` continues "
+                                      "from); 0: only at the end and on SIGTERM/SIGINT", "s", low=0.0)
+    checkpoint_steps: int = _key(0, "transient: also a checkpoint every this many accepted steps "
+                                 "(0: by wall-clock time only)", low=0.0)
     format: str = _key("vtx", "field file format (vtx: ADIOS2 .bp folders, any degree; xdmf: XDMF + "
                        "HDF5, degree 1; vtkhdf: VTK's HDF5 format, one file per field, degree 1; which "
                        "reader opens which: docs/outputs.md)", choices=("vtx", "xdmf", "vtkhdf"))
