@@ -19,6 +19,7 @@ the end (:meth:`ScanRecorder.compute`) it gives:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import math
@@ -88,11 +89,12 @@ class ScanResult(ExportResult):
         super().write(outdir, comm)
         if comm.rank != 0:
             return
-        np.savez(outdir / "scan_maps.npz", x_m=self.x, y_m=self.y, t_s=[f.time for f in self.frames],
-                 s=np.array([f.values for f in self.frames]),
-                 tip_x_m=[f.tip[0] for f in self.frames], tip_y_m=[f.tip[1] for f in self.frames],
-                 pressed=[f.pressed for f in self.frames], contact_radius_m=self.contact_radius,
-                 border_x_m=self.border)
+        with io.staged(outdir / "scan_maps.npz") as target:
+            np.savez(target, x_m=self.x, y_m=self.y, t_s=[f.time for f in self.frames],
+                     s=np.array([f.values for f in self.frames]),
+                     tip_x_m=[f.tip[0] for f in self.frames], tip_y_m=[f.tip[1] for f in self.frames],
+                     pressed=[f.pressed for f in self.frames], contact_radius_m=self.contact_radius,
+                     border_x_m=self.border)
         plot_frames(outdir, self)
         plot_profiles(outdir / "scan_profiles.png", self.profiles, self.border)
 
@@ -149,6 +151,7 @@ class ScanRecorder:
         self.line_values: dict[str, list[np.ndarray]] = {name: [] for name in self._line_samplers}
         self.w_initial: dolfinx.fem.Function | None = None
         self._writer = None
+        self._staging = contextlib.ExitStack()
         self._c_relative = None
 
     def observe(self, t: float, w: dolfinx.fem.Function) -> dict:
@@ -157,8 +160,9 @@ class ScanRecorder:
         if self.w_initial is None:  # t = 0
             self.w_initial = w.copy()
             self._c_relative = dolfinx.fem.Function(w.function_space, name="c_relative")
-            self._writer = dolfinx.io.VTXWriter(w.function_space.mesh.comm, self.outdir / "scan_vacancies.bp",
-                                                [self._c_relative], engine="BP4")
+            comm = w.function_space.mesh.comm
+            series = self._staging.enter_context(io.staged(self.outdir / "scan_vacancies.bp", comm))
+            self._writer = dolfinx.io.VTXWriter(comm, series, [self._c_relative], engine="BP4")
         if np.any(np.isclose(t, self.frame_times, rtol=1e-9, atol=0.0)) or t == 0.0:
             self.frames.append(_Frame(t, (x, y), self.path.pressed(t), self.sampler(w)))
             for name, sampler in self._line_samplers.items():
@@ -175,6 +179,7 @@ class ScanRecorder:
         if self._writer is not None:
             self._writer.close()
             self._writer = None
+            self._staging.close()  # the series moves into place
 
     def compute(self, vac: VacancySolution, reference: VacancySolution | None = None) -> ScanResult:
         """The maps, the lines M and ML, and the summary keys of the finished scan (collective).
@@ -308,14 +313,15 @@ def plot_frames(outdir: pathlib.Path, result: ScanResult) -> None:
         fig.suptitle(f"t = {frame.time:.4g} s, tip {'pressing' if frame.pressed else 'lifted'} "
                      f"(dotted: the border)", fontsize=10)
         path = folder / f"scan_map_{index:03d}.png"
-        fig.savefig(path, dpi=110)
+        with io.staged(path) as target:
+            fig.savefig(target, dpi=110)
         paths.append(path)
     plt.close(fig)
     from PIL import Image
 
     images_gif = [Image.open(p).convert("P", palette=Image.Palette.ADAPTIVE) for p in paths]
-    images_gif[0].save(outdir / "scan_maps.gif", save_all=True, append_images=images_gif[1:], duration=400,
-                       loop=0)
+    with io.staged(outdir / "scan_maps.gif") as target:
+        images_gif[0].save(target, save_all=True, append_images=images_gif[1:], duration=400, loop=0)
 
 
 def plot_profiles(path: pathlib.Path, profiles: dict[str, np.ndarray], border: float) -> None:
@@ -334,5 +340,6 @@ def plot_profiles(path: pathlib.Path, profiles: dict[str, np.ndarray], border: f
         ax.plot(d, profiles[f"s_{name}_final"], color=colour, lw=1.5, label=f"{name}, after")
     ax.set(xlabel="distance along the first line from its start (nm)", ylabel="s = mean c/c0 − 1")
     ax.legend(fontsize=8)
-    fig.savefig(path, dpi=130)
+    with io.staged(path) as target:
+        fig.savefig(target, dpi=130)
     plt.close(fig)

@@ -20,7 +20,7 @@ import numpy as np
 
 from flexotip.exports.result import ExportResult
 from flexotip.exports.sampling import PROFILE_EXTENT, PROFILE_SAMPLES, SURFACE_MAP_SAMPLES
-from flexotip.fem import postprocess
+from flexotip.fem import io, postprocess
 from flexotip.fem.postprocess import PointEvaluator
 from flexotip.fem.vacancy_problem import VacancySolution
 from flexotip.geometry.mesh import StackMesh
@@ -160,8 +160,9 @@ class SurfaceMapGrid:
     def save(self, outdir: pathlib.Path) -> None:
         """surface_map.npz and surface_map.png, unfolded across the symmetry planes (one rank)."""
         full = unfold(self.values)
-        np.savez(outdir / "surface_map.npz", x_m=self.x, y_m=self.y, s=full,
-                 contact_radius_m=self.contact_radius, sensing_depth_m=self.sensing_depth)
+        with io.staged(outdir / "surface_map.npz") as target:
+            np.savez(target, x_m=self.x, y_m=self.y, s=full, contact_radius_m=self.contact_radius,
+                     sensing_depth_m=self.sensing_depth)
         plot_surface_map(outdir / "surface_map.png", self.x, self.y, full, self.contact_radius, self.center)
 
 
@@ -178,9 +179,10 @@ class VacancyMapResult(ExportResult):
         if comm.rank == 0:
             self.grid.save(outdir)
             if self.series:
-                np.savez(outdir / "surface_maps.npz", t_s=[t for t, _ in self.series], x_m=self.grid.x,
-                         y_m=self.grid.y, s=np.array([unfold(values) for _, values in self.series]),
-                         sensing_depth_m=self.grid.sensing_depth)
+                with io.staged(outdir / "surface_maps.npz") as target:
+                    np.savez(target, t_s=[t for t, _ in self.series], x_m=self.grid.x, y_m=self.grid.y,
+                             s=np.array([unfold(values) for _, values in self.series]),
+                             sensing_depth_m=self.grid.sensing_depth)
 
 
 class VacancyMap:
@@ -219,6 +221,17 @@ class VacancyMap:
         return {"delta_dec": extremes["delta_dec"], "delta_inc": extremes["delta_inc"],
                 "delta_axis": extremes["delta_axis"], "delta_contact_mean": extremes["delta_contact_mean"],
                 "enrichment_radius_m": extremes["enrichment_radius"] * self.scales.length}
+
+    def state(self) -> dict[str, np.ndarray]:
+        """The maps kept so far, for a checkpoint (every rank holds them alike)."""
+        if not self.series:
+            return {}
+        return {"map_t_s": np.array([t for t, _ in self.series]),
+                "map_s": np.array([values for _, values in self.series])}
+
+    def set_state(self, arrays: dict[str, np.ndarray]) -> None:
+        """Put back the maps of :meth:`state` (a resumed run)."""
+        self.series = list(zip(arrays.get("map_t_s", []), arrays.get("map_s", []), strict=True))
 
     def compute(self, vac: VacancySolution) -> VacancyMapResult:
         """Map, profiles and summary keys of a solved vacancy density (collective)."""
@@ -292,5 +305,6 @@ def plot_surface_map(path: pathlib.Path, x: np.ndarray, y: np.ndarray, values: n
     ax.set_title("surface vacancy map s: mean c/c0 − 1\nover the sensing depth", fontsize=10)
     fig.colorbar(image, ax=ax, label="c/c0 − 1")
     fig.tight_layout()
-    fig.savefig(path, dpi=150)
+    with io.staged(path) as target:
+        fig.savefig(target, dpi=150)
     plt.close(fig)

@@ -3,6 +3,9 @@
 Fields are written in SI units on a mesh whose coordinates are in metres: the scaled
 mesh coordinates are multiplied by the length scale for the duration of the write only.
 Writers are collective; JSON and CSV are written by rank 0 from data every rank holds.
+
+Every file is written through :func:`flexotip.files.staged`: it appears under its name
+only when complete.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from mpi4py import MPI
 import dolfinx.fem
 import dolfinx.io
 import numpy as np
+
+from flexotip.files import staged
 
 FORMATS = ("vtx", "xdmf", "vtkhdf")
 
@@ -58,7 +63,8 @@ def write_fields(directory: pathlib.Path, groups: dict[str, list[dolfinx.fem.Fun
         with coordinates_in_metres(msh, length_scale):
             if fmt == "vtx":
                 path = directory / f"{stem}.bp"
-                with dolfinx.io.VTXWriter(msh.comm, path, functions, engine="BP4") as writer:
+                with staged(path, msh.comm) as target, dolfinx.io.VTXWriter(msh.comm, target, functions,
+                                                                          engine="BP4") as writer:
                     writer.write(0.0)
             elif fmt == "vtkhdf":
                 for function in functions:
@@ -67,7 +73,7 @@ def write_fields(directory: pathlib.Path, groups: dict[str, list[dolfinx.fem.Fun
                 continue
             else:
                 path = directory / f"{stem}.xdmf"
-                with dolfinx.io.XDMFFile(msh.comm, path, "w") as xdmf:
+                with staged(path, msh.comm) as target, dolfinx.io.XDMFFile(msh.comm, target, "w") as xdmf:
                     xdmf.write_mesh(msh)
                     for function in functions:
                         xdmf.write_function(_degree_one(function), 0.0)
@@ -76,7 +82,7 @@ def write_fields(directory: pathlib.Path, groups: dict[str, list[dolfinx.fem.Fun
 
 
 def write_vtkhdf(path: pathlib.Path, function: dolfinx.fem.Function) -> pathlib.Path:
-    """One degree-1 Lagrange function and its mesh as a VTKHDF file (collective).
+    """One degree-1 Lagrange function and its mesh as a VTKHDF file (collective, staged).
 
     DOLFINx's writer (:mod:`dolfinx.io.vtkhdf`) takes values at the mesh's geometry nodes
     (owned by each rank) and names the array ``u``; the array is renamed to the function's
@@ -90,22 +96,27 @@ def write_vtkhdf(path: pathlib.Path, function: dolfinx.fem.Function) -> pathlib.
     nodal = np.zeros((msh.geometry.x.shape[0], block))
     nodal[msh.geometry.dofmaps[0].ravel()] = function.x.array.reshape(-1, block)[V.dofmap.list.ravel()]
     owned = msh.geometry.index_map().size_local
-    dolfinx.io.vtkhdf.write_mesh(path, msh)
-    dolfinx.io.vtkhdf.write_point_data(path, msh, nodal[:owned].ravel(), 0.0)
-    msh.comm.Barrier()
-    if msh.comm.rank == 0:
-        import h5py
-
-        with h5py.File(path, "a") as vtkhdf:
-            for group in ("VTKHDF/PointData", "VTKHDF/Steps/PointDataOffsets"):
-                vtkhdf.move(f"{group}/u", f"{group}/{function.name}")
-            values = vtkhdf[f"VTKHDF/PointData/{function.name}"]
-            if values.ndim == 2 and values.shape[1] == 1:  # ParaView 5.11 reads a scalar only as 1-D
-                flat = values[()].ravel()
-                del vtkhdf[f"VTKHDF/PointData/{function.name}"]
-                vtkhdf.create_dataset(f"VTKHDF/PointData/{function.name}", data=flat)
-    msh.comm.Barrier()
+    with staged(path, msh.comm) as target:
+        dolfinx.io.vtkhdf.write_mesh(target, msh)
+        dolfinx.io.vtkhdf.write_point_data(target, msh, nodal[:owned].ravel(), 0.0)
+        msh.comm.Barrier()
+        if msh.comm.rank == 0:
+            _name_point_data(target, function.name)
     return path
+
+
+def _name_point_data(path: pathlib.Path, name: str) -> None:
+    """Rename DOLFINx's point array ``u`` of a VTKHDF file to ``name``; a scalar stored 1-D."""
+    import h5py
+
+    with h5py.File(path, "a") as vtkhdf:
+        for group in ("VTKHDF/PointData", "VTKHDF/Steps/PointDataOffsets"):
+            vtkhdf.move(f"{group}/u", f"{group}/{name}")
+        values = vtkhdf[f"VTKHDF/PointData/{name}"]
+        if values.ndim == 2 and values.shape[1] == 1:  # ParaView 5.11 reads a scalar only as 1-D
+            flat = values[()].ravel()
+            del vtkhdf[f"VTKHDF/PointData/{name}"]
+            vtkhdf.create_dataset(f"VTKHDF/PointData/{name}", data=flat)
 
 
 def _degree_one(function: dolfinx.fem.Function) -> dolfinx.fem.Function:
@@ -123,7 +134,8 @@ def _degree_one(function: dolfinx.fem.Function) -> dolfinx.fem.Function:
 def write_mesh_tags(path: pathlib.Path, stack, length_scale: float) -> None:
     """Write the mesh with its cell and facet tags (region/boundary markers) to XDMF."""
     msh = stack.msh
-    with coordinates_in_metres(msh, length_scale), dolfinx.io.XDMFFile(msh.comm, path, "w") as xdmf:
+    with (coordinates_in_metres(msh, length_scale), staged(path, msh.comm) as target,
+          dolfinx.io.XDMFFile(msh.comm, target, "w") as xdmf):
         xdmf.write_mesh(msh)
         stack.cell_tags.name = "regions"
         stack.facet_tags.name = "boundaries"
@@ -144,9 +156,10 @@ def _json_safe(value):
 
 
 def write_summary(path: pathlib.Path, summary: dict, comm: MPI.Comm) -> None:
-    """Write the flat summary dict as JSON (rank 0); NaN/inf become null."""
+    """Write the flat summary dict as JSON (rank 0, staged); NaN/inf become null."""
     if comm.rank == 0:
-        path.write_text(json.dumps(_json_safe(summary), indent=2) + "\n")
+        with staged(path) as target:
+            target.write_text(json.dumps(_json_safe(summary), indent=2) + "\n")
     comm.Barrier()
 
 
@@ -155,5 +168,6 @@ def write_csv(path: pathlib.Path, columns: dict[str, np.ndarray], comm: MPI.Comm
     if comm.rank == 0:
         header = ",".join(columns)
         data = np.column_stack([np.asarray(c, dtype=float) for c in columns.values()])
-        np.savetxt(path, data, delimiter=",", header=header, comments="", fmt="%.9e")
+        with staged(path) as target:
+            np.savetxt(target, data, delimiter=",", header=header, comments="", fmt="%.9e")
     comm.Barrier()

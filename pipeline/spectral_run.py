@@ -116,8 +116,8 @@ def run(comm: MPI.Comm, config: Config, outdir: pathlib.Path) -> dict:
         "u_z_m": surface_u[:, 2]}, comm)
     if comm.rank == 0:
         x, y = box.cell_centres(n, n)
-        np.savez_compressed(outdir / "surface_displacement.npz", x_m=x, y_m=y,
-                            displacement_m=solution.displacement(0.0))
+        with io.staged(outdir / "surface_displacement.npz") as target:
+            np.savez_compressed(target, x_m=x, y_m=y, displacement_m=solution.displacement(0.0))
     summary = {
         "status": "complete", **output_folder.versions(comm), "solver": "spectral", "spectral_modes": n,
         "physics_solved": ["mechanics"],

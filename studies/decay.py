@@ -40,6 +40,8 @@ import tomllib
 
 import numpy as np
 
+from flexotip.files import staged
+
 log = logging.getLogger(__name__)
 
 MODES = 4000
@@ -241,11 +243,12 @@ def analyse(maps: pathlib.Path, outdir: pathlib.Path, *, thickness: float | None
     outdir.mkdir(parents=True, exist_ok=True)
     result = fit.summary() | {"maps": str(maps), "region_m": region, "reference_m": reference,
                               "definition": "S(t) = 1 - [ds(t) - ds(inf)] / [ds(0) - ds(inf)]"}
-    (outdir / "decay.json").write_text(json.dumps(result, indent=1) + "\n")
+    with staged(outdir / "decay.json") as target:
+        target.write_text(json.dumps(result, indent=1) + "\n")
     table = np.c_[series.t, contrast, relaxed, fit.model(series.t), 1.0 - (fit.model(series.t) - fit.level)
                   / fit.amplitude]
-    np.savetxt(outdir / "decay.csv", table, delimiter=",", header="t_s,contrast,S,contrast_fit,S_fit",
-               comments="")
+    with staged(outdir / "decay.csv") as target:
+        np.savetxt(target, table, delimiter=",", header="t_s,contrast,S,contrast_fit,S_fit", comments="")
     plot(outdir / "decay.png", series.t, relaxed, fit)
     error = f" ± {fit.diffusivity_stderr:.3g}" if fit.diffusivity_stderr is not None else ""
     log.info("S(t) of %d maps: D = %.4g%s m²/s, poled depth δ = %.3g nm", series.t.size, fit.diffusivity,
@@ -269,5 +272,6 @@ def plot(path: pathlib.Path, t: np.ndarray, relaxed: np.ndarray, fit: DecayFit) 
                 label=f"Fick, D = {fit.diffusivity:.3g} m²/s, δ = {fit.depth * 1e9:.3g} nm")
     ax.set(xlabel="t (s)", ylabel="S(t), degree of equilibrium", ylim=(-0.05, 1.05))
     ax.legend(fontsize=8)
-    fig.savefig(path, dpi=130)
+    with staged(path) as target:
+        fig.savefig(target, dpi=130)
     plt.close(fig)
