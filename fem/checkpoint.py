@@ -12,10 +12,20 @@ dof by dof (exact); on another mesh ln(c/c0) is interpolated (evaluated at the n
 and the density then scaled by one factor, so that the total equals the source's (an
 interpolation alone is not conservative; the factor is within 1e-3 of one on a resolved
 source, and keeps c > 0).
+
+A transient's checkpoint also holds its whole :class:`State` (group ``flexotip_state``):
+every rank's arrays of every field as they are in memory (owned and ghost dofs), the
+history and saved maps, and the stepper's place. It is read back by the same number of
+ranks on the same mesh, which makes a resumed run take exactly the steps of one that was
+never stopped (``flexotip run --resume``). The file is written under a staging name and
+moved into place when complete (:func:`flexotip.files.staged`): the previous checkpoint is
+replaced only by a complete one.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import logging
 import pathlib
 
@@ -31,6 +41,7 @@ from scipy.spatial import cKDTree
 from flexotip.fem import vacancies
 from flexotip.fem.domains import film_domains
 from flexotip.fem.postprocess import assemble_scalar
+from flexotip.files import staged
 from flexotip.geometry.mesh import StackMesh
 
 log = logging.getLogger(__name__)
@@ -40,6 +51,27 @@ FIELD = "log_density"
 """Name of ln(c/c0) in the file."""
 ATTRIBUTES = "flexotip"
 """Name of the attribute group: c0 (1/m³), the length scale (m), the time (s), the total."""
+STATE = "flexotip_state"
+"""Name of the group of a transient's :class:`State`."""
+
+
+@dataclasses.dataclass
+class State:
+    """A transient's whole state, to resume it exactly.
+
+    Attributes:
+        local: This rank's arrays, by name: every field's ``x.array`` (owned and ghost
+            dofs) and the problem's per-rank arrays.
+        shared: Arrays that every rank holds alike (the history's columns, saved maps).
+        meta: JSON-able scalars: the stepper's place, counters, the config's hash, ranks.
+        log_density: The ln(c/c0) Function the arrays were taken from, written beside the mesh
+            for runs that start from it (not read back with the state).
+    """
+
+    local: dict[str, np.ndarray]
+    shared: dict[str, np.ndarray]
+    meta: dict
+    log_density: dolfinx.fem.Function | None = None
 
 
 def _serial_copy(w: dolfinx.fem.Function) -> dolfinx.fem.Function | None:
@@ -63,7 +95,8 @@ def _serial_copy(w: dolfinx.fem.Function) -> dolfinx.fem.Function | None:
     cell_index = np.concatenate([g[1][0] for g in gathered])
     topology = np.empty((cell_index.size, msh.geometry.dofmaps[0].shape[1]), dtype=np.int64)
     topology[cell_index] = np.concatenate([g[1][1] for g in gathered])
-    serial = dolfinx.mesh.create_mesh(MPI.COMM_SELF, topology, msh.ufl_domain(), x)
+    # A domain of its own: sharing the run mesh's UFL domain would confuse later forms on that mesh.
+    serial = dolfinx.mesh.create_mesh(MPI.COMM_SELF, topology, msh.ufl_domain().ufl_coordinate_element(), x)
     copy = dolfinx.fem.Function(dolfinx.fem.functionspace(serial, V.ufl_element()), name=FIELD)
     coordinates = np.concatenate([g[2][0] for g in gathered])
     copy.x.array[:] = _matched(copy.function_space.tabulate_dof_coordinates(), coordinates,
@@ -81,8 +114,9 @@ def _matched(targets: np.ndarray, sources: np.ndarray, values: np.ndarray, what:
 
 
 def write(path: pathlib.Path, w: dolfinx.fem.Function, *, c0: float, length_scale: float,
-          time: float | None, total: float, symmetry_fraction: float = 1.0) -> None:
-    """Write ln(c/c0) and its mesh to ``path`` (collective; rank 0 writes).
+          time: float | None, total: float, symmetry_fraction: float = 1.0,
+          state: State | None = None) -> None:
+    """Write ln(c/c0) and its mesh, and a transient's state, to ``path`` (collective; rank 0 writes).
 
     Args:
         path: The checkpoint file (``checkpoint.h5``).
@@ -93,21 +127,73 @@ def write(path: pathlib.Path, w: dolfinx.fem.Function, *, c0: float, length_scal
         total: ∫c/c0 over the meshed film (length scale cubed), which a run started from it keeps.
         symmetry_fraction: The meshed part of the box (1, 1/2, 1/4): a run on a larger part
             unfolds the field across the mirror planes and scales the total.
+        state: A transient's whole state (every rank's part is gathered to rank 0).
     """
     import io4dolfinx
 
+    comm = w.function_space.mesh.comm
+    locals_ = comm.gather(state.local, root=0) if state is not None else None
     copy = _serial_copy(w)
     if copy is not None:
-        path.unlink(missing_ok=True)
-        io4dolfinx.write_mesh(path, copy.function_space.mesh, backend=BACKEND)
-        io4dolfinx.write_function(path, copy, time=0.0, name=FIELD, backend=BACKEND)
-        element = w.function_space.ufl_element()
-        io4dolfinx.write_attributes(path, MPI.COMM_SELF, ATTRIBUTES, {
-            "c0_per_m3": np.array([c0]), "length_scale_m": np.array([length_scale]),
-            "time_s": np.array([np.inf if time is None else time]), "total": np.array([total]),
-            "symmetry_fraction": np.array([symmetry_fraction]),
-            "degree": np.array([element.embedded_superdegree])}, backend=BACKEND)
-    w.function_space.mesh.comm.Barrier()
+        with staged(path) as target:
+            io4dolfinx.write_mesh(target, copy.function_space.mesh, backend=BACKEND)
+            io4dolfinx.write_function(target, copy, time=0.0, name=FIELD, backend=BACKEND)
+            element = w.function_space.ufl_element()
+            io4dolfinx.write_attributes(target, MPI.COMM_SELF, ATTRIBUTES, {
+                "c0_per_m3": np.array([c0]), "length_scale_m": np.array([length_scale]),
+                "time_s": np.array([np.inf if time is None else time]), "total": np.array([total]),
+                "symmetry_fraction": np.array([symmetry_fraction]),
+                "degree": np.array([element.embedded_superdegree])}, backend=BACKEND)
+            if state is not None:
+                _write_state(target, state, locals_)
+    comm.Barrier()
+
+
+def _write_state(path: pathlib.Path, state: State, locals_: list[dict]) -> None:
+    """The state's group: meta as JSON, the shared arrays, and every rank's arrays (rank 0)."""
+    import h5py
+
+    with h5py.File(path, "a") as file:
+        group = file.create_group(STATE)
+        group.attrs["meta"] = json.dumps(state.meta | {"n_ranks": len(locals_)})
+        for name, values in state.shared.items():
+            group.create_dataset(f"shared/{name}", data=np.asarray(values))
+        for rank, arrays in enumerate(locals_):
+            for name, values in arrays.items():
+                group.create_dataset(f"rank_{rank}/{name}", data=np.asarray(values))
+
+
+def read_meta(path: pathlib.Path) -> dict | None:
+    """The meta of a checkpoint's state (on this process), or None if it holds none."""
+    import h5py
+
+    with h5py.File(path, "r") as file:
+        return json.loads(file[STATE].attrs["meta"]) if STATE in file else None
+
+
+def _datasets(group) -> dict[str, np.ndarray]:
+    """Every dataset under an h5py group, by its path below it (names may hold "/")."""
+    found = {}
+    group.visititems(lambda name, item: found.__setitem__(name, item[()]) if hasattr(item, "shape") else None)
+    return found
+
+
+def read_state(path: pathlib.Path, comm: MPI.Comm) -> State:
+    """This rank's part of a checkpoint's state (collective; every rank reads its own part).
+
+    Raises:
+        ValueError: If the state was written by another number of ranks.
+    """
+    import h5py
+
+    with h5py.File(path, "r") as file:
+        group = file[STATE]
+        meta = json.loads(group.attrs["meta"])
+        if meta["n_ranks"] != comm.size:
+            raise ValueError(f"{path} was written by {meta['n_ranks']} rank(s); this run has {comm.size}")
+        shared = _datasets(group["shared"]) if "shared" in group else {}
+        local = _datasets(group[f"rank_{comm.rank}"])
+    return State(local, shared, meta)
 
 
 def read(path: pathlib.Path) -> tuple[dolfinx.fem.Function, dict]:

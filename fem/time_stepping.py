@@ -12,7 +12,12 @@ and the vacancy transient (:mod:`flexotip.fem.vacancy_problem`) run the same loo
 4. accept: record a row of the history; stop when the relative change per step has fallen
    to ``rtol`` (quasi-steady, unless ``until_steady`` is off), at ``t_end``, or after
    ``max_steps`` accepted steps;
-5. grow Δt by the problem's factor (a step cut short by 1. leaves the next Δt where it was).
+5. grow Δt by the problem's factor (a step cut short by 1. leaves the next Δt where it was);
+6. hand the :class:`Progress` to ``after_step`` (a checkpoint writer, which may also stop
+   the run on a signal).
+
+A run resumed from a :class:`Progress` (with the problem's state put back) takes the
+same steps as one that was never stopped: the loop's whole state is in it.
 
 What differs between the two lives in a :class:`SteppedProblem`: how to step, what the
 error estimate is, what to record, how fast Δt may grow.
@@ -24,6 +29,7 @@ import dataclasses
 import logging
 import math
 import pathlib
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import numpy as np
@@ -105,6 +111,23 @@ class History:
 
 
 @dataclasses.dataclass(frozen=True)
+class Progress:
+    """Where a stepped run stands after an accepted step: all the loop needs to go on exactly.
+
+    Attributes:
+        t: Time reached, s.
+        next_step: The Δt the next step will try (before the cut to stops), s.
+        last_step: The last accepted Δt, s (None before the first step).
+        history: The accepted steps so far.
+    """
+
+    t: float
+    next_step: float
+    last_step: float | None
+    history: History
+
+
+@dataclasses.dataclass(frozen=True)
 class AdaptiveStepper:
     """Adaptive backward-Euler stepping from t = 0 (see the module docstring).
 
@@ -134,14 +157,23 @@ class AdaptiveStepper:
                  if stop > t * (1 + 1e-12) + 1e-300]
         return min(dt, self.max_step, min(later, default=math.inf) - t)
 
-    def run(self, problem: SteppedProblem) -> History:
+    def run(self, problem: SteppedProblem, progress: Progress | None = None,
+            after_step: Callable[[Progress, bool], None] | None = None) -> History:
         """Step ``problem`` until it stops; return the history.
+
+        Args:
+            problem: The stepped problem (its state at ``progress``, when resuming).
+            progress: Resume from here instead of t = 0.
+            after_step: Called as after_step(progress, last) after every accepted step,
+                collectively (``last``: the step ends the run); it may raise to stop the run.
 
         Raises:
             SolverError: If Newton fails even with Δt reduced a million-fold.
         """
-        history = History()
-        t, wanted, dt_old = 0.0, self.first_step, None
+        if progress is None:
+            history, t, wanted, dt_old = History(), 0.0, self.first_step, None
+        else:
+            history, t, wanted, dt_old = progress.history, progress.t, progress.next_step, progress.last_step
         while len(history) < self.max_steps:
             dt = self._cut(t, wanted)
             saved = problem.save()
@@ -164,13 +196,17 @@ class AdaptiveStepper:
             t = self._end_of_step(t, dt)
             row = problem.accept(t, dt, report, error)
             history.append(t, dt, row)
-            if self.until_steady and row[CHANGE] <= self.rtol:
+            steady = self.until_steady and row[CHANGE] <= self.rtol
+            if steady:
                 history.t_quasi_steady = t
-                break
-            if self.t_end is not None and t >= self.t_end * (1 - 1e-12):
-                break
+            last = (steady or (self.t_end is not None and t >= self.t_end * (1 - 1e-12))
+                    or len(history) >= self.max_steps)
             dt_old = dt
             wanted = wanted if dt < wanted else dt * problem.growth(report, error)
+            if after_step is not None:
+                after_step(Progress(t, wanted, dt_old, history), last)
+            if last:
+                break
         return history
 
     def _end_of_step(self, t: float, dt: float) -> float:

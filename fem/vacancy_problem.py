@@ -25,7 +25,7 @@ import dolfinx.fem
 import numpy as np
 import ufl
 
-from flexotip.fem import solvers, vacancies
+from flexotip.fem import solvers, vacancies, vacancy_checkpoint
 from flexotip.fem.bcs import dofs_outside
 from flexotip.fem.electromechanical_problem import (
     ElectromechanicalParameters,
@@ -36,6 +36,7 @@ from flexotip.fem.postprocess import assemble_scalar, global_max, global_min
 from flexotip.fem.scan_problem import MovingTip
 from flexotip.fem.time_stepping import CHANGE, AdaptiveStepper, History
 from flexotip.fem.tip_problem import TipLoadSolution
+from flexotip.fem.vacancy_checkpoint import Checkpointing
 from flexotip.geometry.mesh import StackMesh
 from flexotip.materials import VacancyMaterial
 from flexotip.units import Scales
@@ -190,7 +191,7 @@ class _Coupling:
 def solve_with_vacancies(stack: StackMesh, params: VacancyParameters, em_params: ElectromechanicalParameters,
                          scales: Scales, tip: TipLoadSolution, contact_radius: float,
                          observe: Callable | None = None, initial: Callable | None = None,
-                         tip_motion: MovingTip | None = None
+                         tip_motion: MovingTip | None = None, checkpoints: Checkpointing | None = None
                          ) -> tuple[ElectromechanicalSolution, VacancySolution]:
     """(u, P, φ) and the oxygen vacancies, with the vacancy space charge in Gauss's law.
 
@@ -206,6 +207,8 @@ def solve_with_vacancies(stack: StackMesh, params: VacancyParameters, em_params:
         initial: Sets ln(c/c0) at t = 0 (a Function on the potential's space), before the
             first (u, P, φ) solve; None: uniform c = c0.
         tip_motion: A scanning tip, moved to where it is at the end of each transient step.
+        checkpoints: A transient's checkpoints, and the state it resumes from
+            (:mod:`flexotip.fem.vacancy_checkpoint`).
 
     Raises:
         SolverError: If a Newton solve fails (a transient step only after Δt was
@@ -241,7 +244,8 @@ def solve_with_vacancies(stack: StackMesh, params: VacancyParameters, em_params:
                                            _boundary_conditions(stack, V, outside, params.surface),
                                            params.options)
         if params.transient:
-            history = _transient(stack, transport, w, film_dofs, coupling, params, scales, observe)
+            history = _transient(stack, transport, w, film_dofs, coupling, params, scales, observe,
+                                 checkpoints)
         else:
             rounds = _steady_nernst_planck(transport, w, film_dofs, coupling, thermal_voltage, outside)
         newton = transport.solver.newton_iterations
@@ -314,8 +318,8 @@ def _steady_nernst_planck(transport: vacancies.NernstPlanck, w: dolfinx.fem.Func
 
 def _transient(stack: StackMesh, transport: vacancies.NernstPlanck, w: dolfinx.fem.Function,
                film_dofs: np.ndarray, coupling: _Coupling, params: VacancyParameters, scales: Scales,
-               observe: Callable | None) -> History:
-    """Adaptive backward-Euler steps from c = c0 to ``t_end``, quasi-steady or ``max_steps``."""
+               observe: Callable | None, checkpoints: Checkpointing | None) -> History:
+    """Backward-Euler steps from t = 0 (or a checkpoint) to ``t_end``, quasi-steady or ``max_steps``."""
     msh = stack.msh
     cells = np.arange(msh.topology.index_map(msh.topology.dim).size_local, dtype=np.int32)
     h_min = global_min(msh.h(msh.topology.dim, cells), msh.comm) * scales.length
@@ -324,9 +328,14 @@ def _transient(stack: StackMesh, transport: vacancies.NernstPlanck, w: dolfinx.f
                               rtol=params.quasi_steady_rtol, max_steps=params.max_steps,
                               tolerance=params.time_tolerance, max_step=params.max_step,
                               stops=params.stops, until_steady=params.until_steady)
-    if observe is not None:
+    transient = VacancyTransient(transport, w, film_dofs, coupling, params.time_tolerance, observe)
+    resume = checkpoints.resume if checkpoints is not None else None
+    progress = vacancy_checkpoint.restore(resume, transient) if resume is not None else None
+    if observe is not None and progress is None:
         observe(0.0, w)
-    return stepper.run(VacancyTransient(transport, w, film_dofs, coupling, params.time_tolerance, observe))
+    after_step = None if checkpoints is None else lambda p, last: checkpoints.after_step(
+        p, lambda: vacancy_checkpoint.capture(p, transient), last)
+    return stepper.run(transient, progress, after_step)
 
 
 class VacancyTransient:

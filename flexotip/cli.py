@@ -6,7 +6,9 @@
 User errors (a bad config, a missing file) print one clear message per problem and exit
 with status 2, without a traceback; a solver that does not converge exits with status 3
 after writing its partial results. ``flexotip converge`` exits with 1 when some key did
-not converge; ``flexotip study`` with 3 when a member failed (the others complete).
+not converge; ``flexotip study`` with 3 when a member failed (the others complete). SIGTERM
+or SIGINT stops a run cleanly (a checkpoint in a transient, summary.json with ``status =
+"interrupted"``) with status 143 or 130; ``flexotip run --resume`` continues it.
 Works under ``mpiexec -n N``: every rank validates
 the same file, rank 0 prints.
 
@@ -43,6 +45,11 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--out", required=True, type=pathlib.Path,
                              help="output folder (created)")
         command.add_argument("--quiet", action="store_true", help="log warnings only")
+        if name == "run":
+            command.add_argument("--resume", action="store_true",
+                                 help="continue the vacancy transient in --out from its checkpoint.h5 "
+                                      "(the config may differ only in [solve] t_end, [vacancies] max_steps "
+                                      "and [output] checkpoint_*; the same number of ranks)")
     crosscheck = sub.add_parser("crosscheck", help="FEM ↔ spectral cross-check of one case at three "
                                 "resolutions (cases: eigenstrain, electromechanics, nernst-planck, "
                                 "gaussian-film, hertz-film, film-electromechanics)")
@@ -169,29 +176,41 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "mesh":
             pipeline.mesh_only(comm, config, outdir)
         else:
-            pipeline.run(comm, config, outdir)
+            pipeline.run(comm, config, outdir, resume=args.resume)
 
     return _in_output_folder(comm, args, work)
 
 
 def _in_output_folder(comm, args, work) -> int:
     """Create ``args.out``, log there, run ``work(outdir)``; map failures to exit statuses."""
+    from flexotip import interrupt
     from flexotip import log as flexotip_log
-    from flexotip.errors import SolverError
+    from flexotip.errors import ResumeError, RunInterrupted, SolverError
 
     outdir = args.out.resolve()
+    interrupt.install()
     try:
         if comm.rank == 0:
             outdir.mkdir(parents=True, exist_ok=True)
         comm.Barrier()
-        flexotip_log.setup(logging.WARNING if args.quiet else logging.INFO, outdir / "log.txt")
+        flexotip_log.setup(logging.WARNING if args.quiet else logging.INFO, outdir / "log.txt",
+                           append=getattr(args, "resume", False))
         work(outdir)
     except SolverError as error:
         _say(f"flexotip: {error}; partial results in {outdir}", sys.stderr)
         return EXIT_SOLVER_FAILED
+    except RunInterrupted as stop:
+        where = f"checkpoint in {stop.checkpoint}" if stop.checkpoint else "no checkpoint"
+        _say(f"flexotip: {stop}; {where}; summary in {outdir / 'summary.json'}", sys.stderr)
+        return stop.exit_status
+    except ResumeError as error:
+        _say(f"flexotip: {error}", sys.stderr)
+        return EXIT_USER_ERROR
     except PermissionError as error:
         _say(f"flexotip: cannot write the output folder: {error}", sys.stderr)
         return EXIT_USER_ERROR
+    finally:
+        interrupt.uninstall()
     return 0
 
 

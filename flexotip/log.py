@@ -32,12 +32,13 @@ class _ElapsedFormatter(logging.Formatter):
         return super().format(record)
 
 
-def setup(level: int = logging.INFO, logfile: pathlib.Path | None = None) -> None:
+def setup(level: int = logging.INFO, logfile: pathlib.Path | None = None, append: bool = False) -> None:
     """Send flexotip's log records (rank 0 only) to stderr and, if given, to a file.
 
     Args:
         level: Level of the console output; the file always receives INFO and above.
         logfile: Path of the run's log file, or None.
+        append: Add to the log file (a resumed run) instead of starting it anew.
     """
     logger = logging.getLogger("flexotip")
     logger.setLevel(min(level, logging.INFO))
@@ -49,7 +50,7 @@ def setup(level: int = logging.INFO, logfile: pathlib.Path | None = None) -> Non
     console.setLevel(level)
     handlers: list[logging.Handler] = [console]
     if logfile is not None and MPI.COMM_WORLD.rank == 0:
-        handlers.append(logging.FileHandler(logfile, mode="w"))
+        handlers.append(logging.FileHandler(logfile, mode="a" if append else "w"))
     for handler in handlers:
         handler.setFormatter(formatter)
         handler.addFilter(RankZeroFilter())

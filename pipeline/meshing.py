@@ -7,6 +7,7 @@ import pathlib
 
 from mpi4py import MPI
 
+from flexotip import interrupt
 from flexotip.config import Config
 from flexotip.fem import io
 from flexotip.geometry import cache as mesh_cache
@@ -31,5 +32,6 @@ def mesh(comm: MPI.Comm, config: Config, outdir: pathlib.Path, scales: Scales,
     geometry = parameters.stack_geometry(config, scales, contact_radius)
     cache = mesh_cache.default_directory() if config.mesh.cache else None
     stack = build_mesh(comm, geometry, msh_file=outdir / "mesh.msh", cache=cache)
+    interrupt.reassert()  # gmsh puts its own C signal handlers in place of ours
     io.write_mesh_tags(outdir / "mesh.xdmf", stack, scales.length)
     return stack

@@ -1,8 +1,11 @@
 """A run's output folder: created with the resolved config, closed by summary.json.
 
-summary.json is written once, at the end: with ``status = "complete"``, or with
-``status = "failed"``, the solver that failed and PETSc's reason, so that nothing is
-written as if it had succeeded. docs/outputs.md lists the keys.
+summary.json says ``status = "running"`` from the start (so a folder reused for a new run,
+or a run killed without warning, never looks complete) and is rewritten once at the end:
+with ``status = "complete"``; ``"failed"``, the solver that failed and PETSc's reason; or
+``"interrupted"`` (SIGTERM/SIGINT), the time reached, the checkpoint and the command that
+resumes. Every file is written under a staging name and renamed when complete
+(:func:`flexotip.files.staged`), and summary.json last. docs/outputs.md lists the keys.
 """
 
 from __future__ import annotations
@@ -20,8 +23,10 @@ import flexotip
 from flexotip import config as config_module
 from flexotip.config import Config
 from flexotip.config_checks import CHECKPOINT_NAME
+from flexotip.errors import RunInterrupted
 from flexotip.fem import checkpoint, io
 from flexotip.fem.vacancy_problem import VacancySolution
+from flexotip.files import staged
 from flexotip.geometry.mesh import StackMesh
 from flexotip.units import Scales
 
@@ -58,12 +63,19 @@ def mesh_summary(stack: StackMesh, scales: Scales) -> dict:
     }
 
 
+def resume_command(comm: MPI.Comm, outdir: pathlib.Path) -> str:
+    """The command that continues the run in ``outdir`` from its checkpoint."""
+    launcher = f"mpiexec -n {comm.size} " if comm.size > 1 else ""
+    return f"{launcher}flexotip run {outdir / 'config.toml'} --out {outdir} --resume"
+
+
 def prepare(comm: MPI.Comm, config: Config, outdir: pathlib.Path) -> None:
-    """Create the output folder and write the resolved config, config.toml (collective)."""
+    """Create the output folder; write config.toml (resolved) and the status "running" (collective)."""
     if comm.rank == 0:
         outdir.mkdir(parents=True, exist_ok=True)
-        (outdir / "config.toml").write_text(config_module.to_toml(config))
-    comm.Barrier()
+        with staged(outdir / "config.toml") as target:
+            target.write_text(config_module.to_toml(config))
+    io.write_summary(outdir / "summary.json", {"status": "running", **versions(comm)}, comm)
 
 
 def write_complete(comm: MPI.Comm, summary: dict, start: float, outdir: pathlib.Path) -> dict:
@@ -77,13 +89,35 @@ def write_complete(comm: MPI.Comm, summary: dict, start: float, outdir: pathlib.
 def write_failure(comm: MPI.Comm, summary: dict, error: Exception, start: float, outdir: pathlib.Path,
                   partial: str) -> None:
     """summary.json with status "failed", the solver and its reason; log where the rest is."""
+    checkpoint_path = outdir / CHECKPOINT_NAME
+    last_checkpoint = str(checkpoint_path) if comm.bcast(checkpoint_path.is_file(), root=0) else None
     summary |= {"status": "failed",
                 "failed_solver": getattr(error, "solver", "force control"),
                 "failure_reason": getattr(error, "reason", str(error)),
                 "failure_iterations": getattr(error, "iterations", None),
+                "last_checkpoint": last_checkpoint,
                 "time_total_s": time.perf_counter() - start}
     io.write_summary(outdir / "summary.json", summary, comm)
-    log.error("%s; partial results (%s) are in %s", error, partial, outdir)
+    log.error("%s; partial results (%s) are in %s%s", error, partial, outdir,
+              f"; the last checkpoint is {last_checkpoint}" if last_checkpoint else "")
+
+
+def write_interrupted(comm: MPI.Comm, summary: dict, stop: RunInterrupted, start: float,
+                      outdir: pathlib.Path, resumable: bool = True) -> None:
+    """summary.json with status "interrupted", the signal, the time reached and how to resume.
+
+    ``resumable``: whether ``--resume`` continues this kind of run (a scan's checkpoint only
+    starts a later run, through ``[vacancies] initial = "from_run"``).
+    """
+    resumable = resumable and stop.checkpoint is not None
+    summary |= {"status": "interrupted", "interrupted_by": stop.signal_name, "t_reached_s": stop.t,
+                "last_checkpoint": str(stop.checkpoint) if resumable else None,
+                "resume_command": resume_command(comm, outdir) if resumable else None,
+                "time_total_s": time.perf_counter() - start}
+    io.write_summary(outdir / "summary.json", summary, comm)
+    log.warning("%s; %s", stop, f"checkpoint in {stop.checkpoint}; continue with: {summary['resume_command']}"
+                if resumable else f"the last state is in {stop.checkpoint}" if stop.checkpoint
+                else "no checkpoint (the run was not in a transient): run it again")
 
 
 def write_checkpoint(outdir: pathlib.Path, vac: VacancySolution, scales: Scales,

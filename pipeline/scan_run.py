@@ -18,7 +18,7 @@ from mpi4py import MPI
 import numpy as np
 
 from flexotip.config import Config
-from flexotip.errors import SolverError
+from flexotip.errors import RunInterrupted, SolverError
 from flexotip.exports import fields
 from flexotip.exports.scan import ScanRecorder
 from flexotip.exports.surface_map import vacancy_totals
@@ -26,6 +26,7 @@ from flexotip.fem.scan_problem import MovingTip
 from flexotip.fem.tip_problem import solve_prescribed
 from flexotip.fem.vacancy_problem import solve_with_vacancies
 from flexotip.pipeline import output_folder, parameters
+from flexotip.pipeline.checkpoints import RunCheckpoints
 from flexotip.pipeline.meshing import mesh
 from flexotip.units import Scales
 
@@ -46,7 +47,7 @@ def run(comm: MPI.Comm, config: Config, outdir: pathlib.Path, stack=None) -> dic
     """
     start, scales, outdir = time.perf_counter(), Scales(), pathlib.Path(outdir)
     output_folder.prepare(comm, config, outdir)
-    summary: dict = {"status": "interrupted", **output_folder.versions(comm)}
+    summary: dict = output_folder.versions(comm)
     tip = parameters.tip_problem(config)
     if stack is None:
         stack = mesh(comm, config, outdir, scales)
@@ -61,6 +62,7 @@ def run(comm: MPI.Comm, config: Config, outdir: pathlib.Path, stack=None) -> dic
              "per step", len(path.segments), path.speed * path.segments[0].duration * 1e9, path.speed,
              path.duration, path.speed * config.contact_radius / config.vacancies.diffusivity, path.max_step)
     solve_start = time.perf_counter()
+    checkpoints = RunCheckpoints(comm, config, outdir, scales)
     try:
         solution = solve_prescribed(stack, tip, scales)
         moving = MovingTip(solution.prescribed, path, config.tip.force, scales)
@@ -68,21 +70,27 @@ def run(comm: MPI.Comm, config: Config, outdir: pathlib.Path, stack=None) -> dic
         em, vac = solve_with_vacancies(
             stack, vac_params, parameters.electromechanical_problem(config), scales, solution,
             config.contact_radius / scales.length, observe=recorder.observe,
-            initial=parameters.initial_vacancies(config, stack, scales), tip_motion=moving)
+            initial=parameters.initial_vacancies(config, stack, scales), tip_motion=moving,
+            checkpoints=checkpoints)
         reference = (lifted_reference(stack, config, vac_params, scales, solution) if config.scan.reference
                      else None)
     except SolverError as error:
         recorder.close()
         output_folder.write_failure(comm, summary, error, start, outdir, "config, mesh, the maps so far, log")
         raise
+    except RunInterrupted as stop:
+        recorder.close()
+        output_folder.write_interrupted(comm, summary | checkpoints.summary(), stop, start, outdir,
+                                        resumable=False)
+        raise
     result = recorder.compute(vac, reference)
     result.write(outdir, comm)
     vac.history.write_csv(outdir / "vacancy_history.csv", comm)
     wanted = set(config.output.fields)
     fields.write_vacancies(outdir, vac, wanted, config.output.format, scales)
-    output_folder.write_checkpoint(outdir, vac, scales, config.symmetry_fraction)
+    checkpoints.finish()
     steps = max(len(vac.history), 1)
-    summary |= em.report.summary() | vac.report.summary() | result.summary | {
+    summary |= em.report.summary() | vac.report.summary() | result.summary | checkpoints.summary() | {
         "physics_solved": ["mechanics", "polarization", "electrostatics", "vacancies"],
         **vacancy_totals(vac, scales.length, config.symmetry_fraction),
         "scan_em_newton_iterations": em.solver.newton_iterations, "contact_radius_m": config.contact_radius,
