@@ -324,10 +324,6 @@ def _study(comm, args, argv: list[str]) -> int:
     return EXIT_SOLVER_FAILED if record["n_failed"] else 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
-
-
 def _analyse_decay(comm, args) -> int:
     """``flexotip analyse-decay``: one rank analyses, the others wait (the fit is small)."""
     from flexotip.studies import decay
@@ -347,3 +343,7 @@ def _analyse_decay(comm, args) -> int:
                   + (f" ± {stderr:.2g}" if stderr is not None else "")
                   + f" m²/s from {result['decay_points']} maps; S(t) and the fit in {args.out}", flush=True)
     return comm.bcast(status, root=0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

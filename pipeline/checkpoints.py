@@ -84,15 +84,15 @@ def _resume_problem(config: Config, outdir: pathlib.Path, comm: MPI.Comm) -> str
         return (f"{path} was written by {meta['n_ranks']} rank(s) and is read back by as many: run "
                 f"mpiexec -n {meta['n_ranks']} flexotip run ... --resume")
     t_end = config.solve.t_end
+    if meta["last"] and t_end == old.solve.t_end and config.vacancies.max_steps == old.vacancies.max_steps:
+        return (f"the run in {outdir} is complete (t = {meta['t_s']:.6g} s, {meta['steps']} steps): raise "
+                "[solve] t_end or [vacancies] max_steps to continue it")
     if t_end is not None and t_end <= meta["t_s"] * (1 + 1e-12):
         return (f"the checkpoint is at t = {meta['t_s']:.6g} s, at or past [solve] t_end = {t_end:g} s: "
                 "raise t_end to continue the run")
     if config.vacancies.max_steps <= meta["steps"]:
         return (f"the checkpoint is after {meta['steps']} steps, [vacancies] max_steps = "
                 f"{config.vacancies.max_steps}: raise max_steps to continue the run")
-    if meta["last"] and t_end == old.solve.t_end and config.vacancies.max_steps == old.vacancies.max_steps:
-        return (f"the run in {outdir} is complete (t = {meta['t_s']:.6g} s, {meta['steps']} steps): raise "
-                "[solve] t_end or [vacancies] max_steps to continue it")
     return None
 
 

@@ -55,6 +55,7 @@ def run(comm: MPI.Comm, config: Config, outdir: pathlib.Path, resume: bool = Fal
         resume: Continue the transient from ``outdir``'s checkpoint (checked against the
             config before anything is meshed; :class:`~flexotip.errors.ResumeError`).
     """
+    state = resume_state(comm, config, pathlib.Path(outdir)) if resume else None
     if config.scanning:
         from flexotip.pipeline import scan_run
 
@@ -64,7 +65,6 @@ def run(comm: MPI.Comm, config: Config, outdir: pathlib.Path, resume: bool = Fal
 
         return spectral_run.run(comm, config, outdir)
     start, scales, outdir = time.perf_counter(), Scales(), pathlib.Path(outdir)
-    state = resume_state(comm, config, outdir) if resume else None
     output_folder.prepare(comm, config, outdir)
     summary: dict = output_folder.versions(comm)
     try:
