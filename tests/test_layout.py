@@ -25,7 +25,7 @@ ALLOWED = {
     "spectral": {"core", "spectral"},
     "exports": {"core", "geometry", "fem", "exports"},
     "pipeline": {"core", "geometry", "fem", "spectral", "exports", "pipeline"},
-    "verification": {"core", "geometry", "fem", "spectral", "pipeline", "verification"},
+    "verification": {"core", "geometry", "fem", "spectral", "exports", "pipeline", "verification"},
     "studies": {"core", "geometry", "fem", "spectral", "exports", "pipeline", "verification", "studies"},
 }
 """Which rooms each room may import."""
