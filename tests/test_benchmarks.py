@@ -19,6 +19,9 @@ import pytest
 BENCHMARKS = pathlib.Path(__file__).parent.parent / "benchmarks"
 
 EXPECTED = {
+    "checkpoint": ("cases", 1, (
+        "n_cells", "n_dofs_em", "steps", "checkpoints", "time_step_s", "time_write_s", "time_read_s",
+        "file_MB", "fraction_at_default_interval", "interval_for_2_percent_s", "peak_memory_per_rank_MB")),
     "elastic_tip": ("levels", 1, (
         "n_cells", "n_dofs", "time_mesh_s", "time_assemble_s", "time_solve_s", "time_elastic_s",
         "ksp_iterations", "peak_memory_per_rank_MB")),
