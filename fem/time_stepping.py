@@ -5,8 +5,9 @@ and the vacancy transient (:mod:`flexotip.fem.vacancy_problem`) run the same loo
 
 1. cut Δt to ``max_step`` and so that the step ends at the next of the ``stops`` (times
    the problem changes at, or must be seen at) and at ``t_end`` at the latest;
-2. take the step; if Newton fails, restore the state, quarter Δt and retry (give up once
-   Δt is a millionth of the first step);
+2. take the step; if Newton fails (or the problem finds its new state not finite), restore
+   the state, quarter Δt and retry, at most :data:`MAX_RETRIES` times in a row (Δt cut
+   ~1e6-fold), then give up;
 3. if the problem estimates its error and the estimate exceeds the tolerance, restore the
    state and retry with Δt·max(0.2, 0.9·√(tol/error));
 4. accept: record a row of the history; stop when the relative change per step has fallen
@@ -43,6 +44,8 @@ TIME = "t_s"
 """Column of the time after each accepted step, s."""
 STEP = "dt_s"
 """Column of the accepted step sizes, s."""
+MAX_RETRIES = 10
+"""Failed tries of one step, each with a quarter of the last Δt, before the stepper gives up."""
 CHANGE = "relative_change"
 """Column that the quasi-steady test reads: the relative change of the state in the step."""
 
@@ -168,25 +171,30 @@ class AdaptiveStepper:
                 collectively (``last``: the step ends the run); it may raise to stop the run.
 
         Raises:
-            SolverError: If Newton fails even with Δt reduced a million-fold.
+            SolverError: If a step fails even with Δt quartered :data:`MAX_RETRIES` times.
         """
         if progress is None:
             history, t, wanted, dt_old = History(), 0.0, self.first_step, None
         else:
             history, t, wanted, dt_old = progress.history, progress.t, progress.next_step, progress.last_step
+        retries = 0
         while len(history) < self.max_steps:
             dt = self._cut(t, wanted)
             saved = problem.save()
             try:
                 report = problem.step(dt)
-            except SolverError:
+            except SolverError as error:
                 problem.restore(saved)
                 history.rejected += 1
+                retries += 1
                 wanted = dt / 4
-                if wanted < 1e-6 * self.first_step:
-                    raise
-                log.warning("%s: Newton failed; retrying with Δt = %.3g s", problem.name, wanted)
+                if retries > MAX_RETRIES:
+                    raise SolverError(error.solver, f"{error.reason} (the step failed {retries} times, down "
+                                                    f"to Δt = {dt:.3g} s at t = {t:.6g} s)",
+                                      error.iterations) from error
+                log.warning("%s: %s; retrying with Δt = %.3g s", problem.name, error.reason, wanted)
                 continue
+            retries = 0
             error = problem.error(dt, dt_old)
             if error is not None and error > self.tolerance:
                 problem.restore(saved)

@@ -6,8 +6,8 @@ charge → the (u, P, φ) solve with that charge (:mod:`flexotip.fem.electromech
 
 * steady, blocking film: the Poisson–Boltzmann problem (:func:`_poisson_boltzmann`);
 * steady, fixed surface: the steady Nernst–Planck equations (:func:`_steady_nernst_planck`);
-* transient: backward-Euler Nernst–Planck steps from c = c0 (:class:`VacancyTransient`
-  under the :class:`~flexotip.fem.time_stepping.AdaptiveStepper`).
+* transient: backward-Euler Nernst–Planck steps from c = c0
+  (:mod:`flexotip.fem.vacancy_transient`).
 
 ρ = z·e·(c − c0): the initial uniform density is neutral (c0 is the compensating
 background). The discretisation is :mod:`flexotip.fem.vacancies`.
@@ -25,18 +25,19 @@ import dolfinx.fem
 import numpy as np
 import ufl
 
-from flexotip.fem import solvers, vacancies, vacancy_checkpoint
+from flexotip.fem import solvers, vacancies
 from flexotip.fem.bcs import dofs_outside
 from flexotip.fem.electromechanical_problem import (
     ElectromechanicalParameters,
     ElectromechanicalSolution,
     solve_electromechanics,
 )
-from flexotip.fem.postprocess import assemble_scalar, global_max, global_min
+from flexotip.fem.postprocess import assemble_scalar, global_max
 from flexotip.fem.scan_problem import MovingTip
-from flexotip.fem.time_stepping import CHANGE, AdaptiveStepper, History
+from flexotip.fem.time_stepping import History
 from flexotip.fem.tip_problem import TipLoadSolution
 from flexotip.fem.vacancy_checkpoint import Checkpointing
+from flexotip.fem.vacancy_transient import run_transient
 from flexotip.geometry.mesh import StackMesh
 from flexotip.materials import VacancyMaterial
 from flexotip.units import Scales
@@ -123,6 +124,10 @@ class VacancyReport:
             keys |= {"vacancy_steps": len(history), "vacancy_rejected_steps": history.rejected,
                      "vacancy_t_final_s": history.times[-1] if len(history) else 0.0,
                      "t_quasi_steady_s": history.t_quasi_steady}
+            drift, c_min = history.columns.get("total_relative_change"), history.columns.get("c_min_relative")
+            if drift:  # the guards' worst values (vacancy_transient), reported whether or not they fired
+                keys |= {"vacancy_total_drift_max": max(abs(d) for d in drift),
+                         "vacancy_c_min_relative_min": min(c_min)}
         else:
             keys["vacancy_rounds"] = self.rounds
         if self.newton_iterations is not None:
@@ -212,7 +217,7 @@ def solve_with_vacancies(stack: StackMesh, params: VacancyParameters, em_params:
 
     Raises:
         SolverError: If a Newton solve fails (a transient step only after Δt was
-            cut a million-fold), or a steady fixed point does not settle in 30 rounds.
+            quartered ten times), or a steady fixed point does not settle in 30 rounds.
     """
     material = params.material
     V = dolfinx.fem.functionspace(stack.msh, ("Lagrange", params.degree))  # the potential's space
@@ -244,8 +249,8 @@ def solve_with_vacancies(stack: StackMesh, params: VacancyParameters, em_params:
                                            _boundary_conditions(stack, V, outside, params.surface),
                                            params.options)
         if params.transient:
-            history = _transient(stack, transport, w, film_dofs, coupling, params, scales, observe,
-                                 checkpoints)
+            history = run_transient(stack, transport, w, film_dofs, coupling, params, scales, observe,
+                                    checkpoints)
         else:
             rounds = _steady_nernst_planck(transport, w, film_dofs, coupling, thermal_voltage, outside)
         newton = transport.solver.newton_iterations
@@ -314,94 +319,3 @@ def _steady_nernst_planck(transport: vacancies.NernstPlanck, w: dolfinx.fem.Func
         return global_max(np.abs(w.x.array - previous)[film_dofs], comm) < 1e-10
 
     return solvers.fixed_point(round_, solver="vacancies_steady", what="ln c")
-
-
-def _transient(stack: StackMesh, transport: vacancies.NernstPlanck, w: dolfinx.fem.Function,
-               film_dofs: np.ndarray, coupling: _Coupling, params: VacancyParameters, scales: Scales,
-               observe: Callable | None, checkpoints: Checkpointing | None) -> History:
-    """Backward-Euler steps from t = 0 (or a checkpoint) to ``t_end``, quasi-steady or ``max_steps``."""
-    msh = stack.msh
-    cells = np.arange(msh.topology.index_map(msh.topology.dim).size_local, dtype=np.int32)
-    h_min = global_min(msh.h(msh.topology.dim, cells), msh.comm) * scales.length
-    first_step = params.first_step or 0.1 * h_min**2 / params.material.diffusivity
-    stepper = AdaptiveStepper(first_step=min(first_step, params.max_step), t_end=params.t_end,
-                              rtol=params.quasi_steady_rtol, max_steps=params.max_steps,
-                              tolerance=params.time_tolerance, max_step=params.max_step,
-                              stops=params.stops, until_steady=params.until_steady)
-    transient = VacancyTransient(transport, w, film_dofs, coupling, params.time_tolerance, observe)
-    resume = checkpoints.resume if checkpoints is not None else None
-    progress = vacancy_checkpoint.restore(resume, transient) if resume is not None else None
-    if observe is not None and progress is None:
-        observe(0.0, w)
-    after_step = None if checkpoints is None else lambda p, last: checkpoints.after_step(
-        p, lambda: vacancy_checkpoint.capture(p, transient), last)
-    return stepper.run(transient, progress, after_step)
-
-
-class VacancyTransient:
-    """Backward-Euler Nernst–Planck steps in the current φ, as a stepped problem.
-
-    Each accepted step is followed by the linearised (u, P, φ) update with the new space
-    charge (φ lags one step). P is quasi-static in this loop: its TDGL relaxation (ps) has
-    run before, and Δt ≫ 1 ps makes its backward-Euler step the steady solve. Δt keeps the
-    error estimate max|ln c − predictor|·Δt/(Δt + Δt_old) (linear predictor from the last
-    two states; half the change for the first step) below the tolerance, growing at most
-    ×2 per step. The change per step is max|c − c_old|/max c.
-
-    Args:
-        transport: The Nernst–Planck stepper of ``w``.
-        w: ln(c/c0), updated in place.
-        film_dofs: Owned dofs of w in the film.
-        coupling: The (u, P, φ) state to update after each step.
-        tolerance: Largest error estimate (the step size follows it).
-        observe: observe(t, w) → extra history columns, or None.
-    """
-
-    name = "vacancies"
-
-    def __init__(self, transport: vacancies.NernstPlanck, w: dolfinx.fem.Function, film_dofs: np.ndarray,
-                 coupling: _Coupling, tolerance: float, observe: Callable | None):
-        self.transport, self.w, self.film_dofs, self.coupling = transport, w, film_dofs, coupling
-        self.tolerance, self.observe = tolerance, observe
-        self.comm = w.function_space.mesh.comm
-        self.total_initial = transport.total()
-        self.start: np.ndarray | None = None
-        self.older: np.ndarray | None = None
-        self.accepted = 0
-
-    def save(self) -> np.ndarray:  # noqa: D102
-        self.start = self.w.x.array.copy()
-        return self.start
-
-    def restore(self, saved: np.ndarray) -> None:  # noqa: D102
-        self.w.x.array[:] = saved
-
-    def step(self, dt: float) -> solvers.NonlinearReport:  # noqa: D102
-        return self.transport.step(dt)
-
-    def error(self, dt: float, dt_old: float | None) -> float:  # noqa: D102
-        new, start = self.w.x.array[self.film_dofs], self.start[self.film_dofs]
-        if self.older is None:
-            return 0.5 * global_max(np.abs(new - start), self.comm)
-        predictor = start + dt / dt_old * (start - self.older)
-        return global_max(np.abs(new - predictor), self.comm) * dt / (dt + dt_old)
-
-    def accept(self, t: float, dt: float, report: solvers.NonlinearReport, error: float) -> dict:  # noqa: D102
-        self.coupling.update(t)
-        new, start = self.w.x.array[self.film_dofs], self.start[self.film_dofs]
-        c_new, c_start = np.exp(new), np.exp(start)
-        c_max = global_max(c_new, self.comm)
-        row = {"total_relative_change": self.transport.total() / self.total_initial - 1,
-               "c_min_relative": global_min(c_new, self.comm), "c_max_relative": c_max,
-               CHANGE: global_max(np.abs(c_new - c_start), self.comm) / c_max,
-               "error_estimate": error, "newton_iterations": report.iterations}
-        if self.observe is not None:
-            row |= self.observe(t, self.w)
-        self.accepted += 1
-        log.info("vacancy step %3d: t = %.4g s, Δt = %.3g s, c/c0 in [%.4g, %.4g], change %.2e, "
-                 "error %.2e", self.accepted, t, dt, row["c_min_relative"], c_max, row[CHANGE], error)
-        self.older = start
-        return row
-
-    def growth(self, report: solvers.NonlinearReport, error: float) -> float:  # noqa: D102
-        return min(2.0, 0.9 * math.sqrt(self.tolerance / max(error, 1e-300)))

@@ -186,3 +186,51 @@ def test_staged_files_appear_only_when_complete(tmp_path):
         (partial / "data.0").write_text("x")
     assert sorted(p.name for p in folder.iterdir()) == ["data.0"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fields.bp", "table.csv"]
+
+
+@pytest.mark.serial
+def test_an_iteration_cap_of_one_is_a_failure_report(tmp_path, capsys):
+    """[solve.petsc_options.em] snes_max_it = 1: the first (u, P, φ) Newton fails; exit 3, no traceback."""
+    sections = POLING | {"solve": POLING["solve"] | {"petsc_options": {"em": {"snes_max_it": 1}}}}
+    config = tmp_path / "capped.toml"
+    config.write_text(config_module.to_toml(config_module.from_dict(sections)))
+    assert cli.main(["run", str(config), "--out", str(tmp_path / "run"), "--quiet"]) == cli.EXIT_SOLVER_FAILED
+    stderr = capsys.readouterr().err
+    failed = read_summary(tmp_path / "run")
+    assert failed["status"] == "failed" and failed["failed_solver"] == "flexotip_em"
+    assert failed["failure_reason"] == "DIVERGED_MAX_IT" and "Traceback" not in stderr
+
+
+@pytest.mark.serial
+def test_a_nan_in_the_vacancies_is_retried_then_reported(tmp_path, capsys, monkeypatch):
+    """A NaN injected into ln c after every Nernst–Planck solve from the 9th on: retried, then exit 3.
+
+    The stepper quarters Δt ten times, then the run stops with the solver and the reason;
+    the last checkpoint (steps 2 or 4 done) stays readable.
+    """
+    from flexotip.fem.vacancies import NernstPlanck
+
+    original, calls = NernstPlanck.step, []
+
+    def poisoned(self, dt):
+        report = original(self, dt)
+        calls.append(dt)
+        if len(calls) >= 9:
+            self.w.x.array[0] = np.nan
+        return report
+
+    monkeypatch.setattr(NernstPlanck, "step", poisoned)
+    config = tmp_path / "poling.toml"
+    config.write_text(config_module.to_toml(config_module.from_dict(POLING)))
+    folder = tmp_path / "run"
+    assert cli.main(["run", str(config), "--out", str(folder), "--quiet"]) == cli.EXIT_SOLVER_FAILED
+    stderr = capsys.readouterr().err
+    failed = read_summary(folder)
+    print(f"\n{len(calls) - 8} poisoned tries, the last of Δt = {calls[-1]:.3g} s; {stderr.strip()}")
+    assert failed["status"] == "failed" and failed["failed_solver"] == "flexotip_np"
+    assert "not finite" in failed["failure_reason"] and "Traceback" not in stderr
+    assert len(calls) - 8 == 11 and calls[-1] == pytest.approx(calls[8] / 4**10)  # ten quarterings
+    assert "failed 11 times" in failed["failure_reason"]
+    assert failed["last_checkpoint"] == str(folder / "checkpoint.h5")
+    state = checkpoint.read_state(folder / "checkpoint.h5", MPI.COMM_WORLD)
+    assert state.meta["steps"] in (2, 4) and np.all(np.isfinite(state.local["log_density"]))

@@ -9,7 +9,7 @@ import pytest
 
 from flexotip.errors import SolverError
 from flexotip.fem import solvers
-from flexotip.fem.time_stepping import CHANGE, AdaptiveStepper
+from flexotip.fem.time_stepping import CHANGE, MAX_RETRIES, AdaptiveStepper
 
 RATE = 2.0
 """k of y' = −k·y, 1/s."""
@@ -99,11 +99,22 @@ def test_a_failed_step_is_restored_and_retried_with_a_quarter_step():
     assert history.columns["y"][-1] == pytest.approx(1 / (1.2 * 1.1 * 1.2), rel=1e-14)
 
 
-def test_persistent_failure_raises_after_a_millionfold_cut():
+def test_persistent_failure_raises_after_ten_retries():
+    """A step that keeps failing is tried 1 + MAX_RETRIES times, each with a quarter of the last Δt."""
     problem = Decay(fail_at=set(range(1, 100)), controlled=False)
-    with pytest.raises(SolverError, match="DIVERGED_TEST"):
+    with pytest.raises(SolverError, match=r"DIVERGED_TEST \(the step failed 11 times"):
         AdaptiveStepper(first_step=1.0, t_end=None, rtol=0.0, max_steps=10).run(problem)
-    assert problem.calls == 10  # Δt = 1, 1/4, …, 4^-9; the next, 4^-10, is below 1e-6
+    assert problem.calls == 1 + MAX_RETRIES == 11  # Δt = 1, 1/4, …, 4^-10
+
+
+def test_retries_count_from_the_failing_step_not_from_the_first():
+    """After good steps at a small Δt, a failure still gets its ten retries.
+
+    (A cut relative to the first step, as before, gave up here after two.)
+    """
+    problem = Decay(fail_at={4, 5, 6}, controlled=False)
+    history = AdaptiveStepper(first_step=1.0, t_end=None, rtol=0.0, max_steps=5, max_step=1e-5).run(problem)
+    assert len(history) == 5 and history.rejected == 3
 
 
 def test_history_writes_its_columns(comm, outdir):
