@@ -49,6 +49,9 @@ def run(comm: MPI.Comm, outdir: pathlib.Path) -> dict:
         config = config_module.from_dict(COARSE | {"scan": LINE | {"speed": peclet * diffusivity / radius}})
         scan_run.run(comm, config, outdir / f"peclet_{peclet:g}")
         maps[peclet] = dict(np.load(outdir / f"peclet_{peclet:g}" / "scan_maps.npz"))
+    if comm.rank == 0:
+        (outdir / "static").mkdir(parents=True, exist_ok=True)
+    comm.Barrier()
     stack = mesh(comm, config, outdir / "static", scales)
     solution = solve_prescribed(stack, parameters.tip_problem(config), scales)
     solution.prescribed.center.value[:] = np.array(LINE["end"]) / scales.length
