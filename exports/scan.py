@@ -174,6 +174,28 @@ class ScanRecorder:
                      len(self.frame_times), t, x * 1e9, y * 1e9, "" if self.path.pressed(t) else " (lifted)")
         return {"tip_x_m": x, "tip_y_m": y, "tip_pressed": float(self.path.pressed(t))}
 
+    def state(self) -> dict[str, np.ndarray]:
+        """The maps and lines saved so far, for a checkpoint (every rank holds them alike)."""
+        if not self.frames:
+            return {}
+        return {"frame_t_s": np.array([f.time for f in self.frames]),
+                "frame_tip_m": np.array([f.tip for f in self.frames]),
+                "frame_pressed": np.array([f.pressed for f in self.frames]),
+                "frame_s": np.array([f.values for f in self.frames]),
+                **{f"line_{name}": np.array(values) for name, values in self.line_values.items()}}
+
+    def set_state(self, arrays: dict[str, np.ndarray]) -> None:
+        """Put back the maps and lines of :meth:`state` (a resumed scan, after its t = 0 record).
+
+        The VTX series of the resumed run has t = 0 and the frames from the resumed time on
+        (the ones before are in the interrupted run's series); the maps have every frame.
+        """
+        self.frames = [_Frame(float(t), (float(tip[0]), float(tip[1])), bool(pressed), values)
+                       for t, tip, pressed, values in zip(arrays["frame_t_s"], arrays["frame_tip_m"],
+                                                          arrays["frame_pressed"], arrays["frame_s"],
+                                                          strict=True)]
+        self.line_values = {name: list(arrays[f"line_{name}"]) for name in self._line_samplers}
+
     def close(self) -> None:
         """Close the VTX time series (collective)."""
         if self._writer is not None:

@@ -177,6 +177,8 @@ class AdaptiveStepper:
             history, t, wanted, dt_old = History(), 0.0, self.first_step, None
         else:
             history, t, wanted, dt_old = progress.history, progress.t, progress.next_step, progress.last_step
+            if self.t_end is not None and t >= self.t_end * (1 - 1e-12):
+                return history  # resumed at its end (e.g. a scan stopped during its reference run)
         retries = 0
         while len(history) < self.max_steps:
             dt = self._cut(t, wanted)

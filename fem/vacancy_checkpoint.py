@@ -40,6 +40,9 @@ class Checkpointing(Protocol):
         ``last``: the step ends the run. May raise to stop the run (a signal).
         """
 
+    def resumed(self) -> None:
+        """Called once the transient's state is put back (the observer's records are next)."""
+
 
 def _fields(transient) -> list:
     em = transient.coupling.em

@@ -52,10 +52,13 @@ def run_transient(stack: StackMesh, transport: vacancies.NernstPlanck, w: dolfin
                               tolerance=params.time_tolerance, max_step=params.max_step,
                               stops=params.stops, until_steady=params.until_steady)
     transient = VacancyTransient(transport, w, film_dofs, coupling, params.time_tolerance, observe)
-    resume = checkpoints.resume if checkpoints is not None else None
-    progress = vacancy_checkpoint.restore(resume, transient) if resume is not None else None
-    if observe is not None and progress is None:
+    if observe is not None:  # the t = 0 record (a resumed run's observer then puts back the rest)
         observe(0.0, w)
+    resume = checkpoints.resume if checkpoints is not None else None
+    progress = None
+    if resume is not None:
+        progress = vacancy_checkpoint.restore(resume, transient)
+        checkpoints.resumed()
     after_step = None if checkpoints is None else lambda p, last: checkpoints.after_step(
         p, lambda: vacancy_checkpoint.capture(p, transient), last)
     return stepper.run(transient, progress, after_step)

@@ -62,10 +62,7 @@ def _differences(old: dict, new: dict) -> list[str]:
 
 def _resume_problem(config: Config, outdir: pathlib.Path, comm: MPI.Comm) -> str | None:
     """Why the run in ``outdir`` cannot be continued with ``config`` on this many ranks, or None."""
-    transient = config.solve.mode == "transient" and config.physics.vacancies
-    if config.scanning:
-        return "--resume of a scan is not supported yet: rerun the scan (its checkpoint starts a " \
-               "later run through [vacancies] initial = 'from_run')"
+    transient = (config.solve.mode == "transient" and config.physics.vacancies) or config.scanning
     if not transient:
         return "--resume continues a vacancy transient ([solve] mode = 'transient' with [physics] " \
                "vacancies = true); this config has none"
@@ -84,9 +81,14 @@ def _resume_problem(config: Config, outdir: pathlib.Path, comm: MPI.Comm) -> str
         return (f"{path} was written by {meta['n_ranks']} rank(s) and is read back by as many: run "
                 f"mpiexec -n {meta['n_ranks']} flexotip run ... --resume")
     t_end = config.solve.t_end
-    if meta["last"] and t_end == old.solve.t_end and config.vacancies.max_steps == old.vacancies.max_steps:
+    summary = outdir / "summary.json"
+    complete = summary.is_file() and json.loads(summary.read_text()).get("status") == "complete"
+    if complete and meta["last"] and t_end == old.solve.t_end and (
+            config.vacancies.max_steps == old.vacancies.max_steps):
         return (f"the run in {outdir} is complete (t = {meta['t_s']:.6g} s, {meta['steps']} steps): raise "
                 "[solve] t_end or [vacancies] max_steps to continue it")
+    if config.scanning:
+        return None  # a scan ends with its path; an interrupted one resumes (or redoes its reference)
     if t_end is not None and t_end <= meta["t_s"] * (1 + 1e-12):
         return (f"the checkpoint is at t = {meta['t_s']:.6g} s, at or past [solve] t_end = {t_end:g} s: "
                 "raise t_end to continue the run")
@@ -139,9 +141,12 @@ class RunCheckpoints:
         self._since_write, self._clock = 0, time.monotonic()
         self._final: Callable[[], State] | None = None
         self.written, self.time_s = 0, 0.0
-        if resume is not None and observer is not None:
-            observer.set_state({k[len("observer/"):]: v for k, v in resume.shared.items()
-                                if k.startswith("observer/")})
+
+    def resumed(self) -> None:
+        """Put back the observer's records (after its t = 0 record; collective)."""
+        if self.resume is not None and self.observer is not None:
+            self.observer.set_state({k[len("observer/"):]: v for k, v in self.resume.shared.items()
+                                     if k.startswith("observer/")})
 
     def after_step(self, progress: Progress, capture: Callable[[], State], last: bool) -> None:
         """Write a checkpoint when due; on a signal, write one and stop (collective)."""

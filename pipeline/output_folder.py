@@ -103,21 +103,16 @@ def write_failure(comm: MPI.Comm, summary: dict, error: Exception, start: float,
 
 
 def write_interrupted(comm: MPI.Comm, summary: dict, stop: RunInterrupted, start: float,
-                      outdir: pathlib.Path, resumable: bool = True) -> None:
-    """summary.json with status "interrupted", the signal, the time reached and how to resume.
-
-    ``resumable``: whether ``--resume`` continues this kind of run (a scan's checkpoint only
-    starts a later run, through ``[vacancies] initial = "from_run"``).
-    """
-    resumable = resumable and stop.checkpoint is not None
+                      outdir: pathlib.Path) -> None:
+    """summary.json with status "interrupted", the signal, the time reached and how to resume."""
+    resumable = stop.checkpoint is not None
     summary |= {"status": "interrupted", "interrupted_by": stop.signal_name, "t_reached_s": stop.t,
                 "last_checkpoint": str(stop.checkpoint) if resumable else None,
                 "resume_command": resume_command(comm, outdir) if resumable else None,
                 "time_total_s": time.perf_counter() - start}
     io.write_summary(outdir / "summary.json", summary, comm)
     log.warning("%s; %s", stop, f"checkpoint in {stop.checkpoint}; continue with: {summary['resume_command']}"
-                if resumable else f"the last state is in {stop.checkpoint}" if stop.checkpoint
-                else "no checkpoint (the run was not in a transient): run it again")
+                if resumable else "no checkpoint (the run was not in a transient): run it again")
 
 
 def write_checkpoint(outdir: pathlib.Path, vac: VacancySolution, scales: Scales,

@@ -59,7 +59,7 @@ def run(comm: MPI.Comm, config: Config, outdir: pathlib.Path, resume: bool = Fal
     if config.scanning:
         from flexotip.pipeline import scan_run
 
-        return scan_run.run(comm, config, outdir)
+        return scan_run.run(comm, config, outdir, resume=state)
     if config.solve.solver == "spectral":
         from flexotip.pipeline import spectral_run
 

@@ -22,6 +22,7 @@ from flexotip.errors import RunInterrupted, SolverError
 from flexotip.exports import fields
 from flexotip.exports.scan import ScanRecorder
 from flexotip.exports.surface_map import vacancy_totals
+from flexotip.fem.checkpoint import State
 from flexotip.fem.scan_problem import MovingTip
 from flexotip.fem.tip_problem import solve_prescribed
 from flexotip.fem.vacancy_problem import solve_with_vacancies
@@ -33,7 +34,8 @@ from flexotip.units import Scales
 log = logging.getLogger(__name__)
 
 
-def run(comm: MPI.Comm, config: Config, outdir: pathlib.Path, stack=None) -> dict:
+def run(comm: MPI.Comm, config: Config, outdir: pathlib.Path, stack=None,
+        resume: State | None = None) -> dict:
     """Mesh, scan and write every output of a scan config; return the summary.
 
     Args:
@@ -41,6 +43,8 @@ def run(comm: MPI.Comm, config: Config, outdir: pathlib.Path, stack=None) -> dic
         config: A config with [scan] start set.
         outdir: Output folder.
         stack: A mesh to scan on instead of the config's (tests: a mirrored mesh).
+        resume: The checkpointed state to continue the scan from
+            (:func:`flexotip.pipeline.checkpoints.resume_state`).
 
     Raises:
         SolverError: After writing summary.json with ``status = "failed"``.
@@ -62,7 +66,7 @@ def run(comm: MPI.Comm, config: Config, outdir: pathlib.Path, stack=None) -> dic
              "per step", len(path.segments), path.speed * path.segments[0].duration * 1e9, path.speed,
              path.duration, path.speed * config.contact_radius / config.vacancies.diffusivity, path.max_step)
     solve_start = time.perf_counter()
-    checkpoints = RunCheckpoints(comm, config, outdir, scales)
+    checkpoints = RunCheckpoints(comm, config, outdir, scales, resume, observer=recorder)
     try:
         solution = solve_prescribed(stack, tip, scales)
         moving = MovingTip(solution.prescribed, path, config.tip.force, scales)
@@ -72,6 +76,7 @@ def run(comm: MPI.Comm, config: Config, outdir: pathlib.Path, stack=None) -> dic
             config.contact_radius / scales.length, observe=recorder.observe,
             initial=parameters.initial_vacancies(config, stack, scales), tip_motion=moving,
             checkpoints=checkpoints)
+        checkpoints.finish()  # the scan's end, before the reference run (which has no checkpoints)
         reference = (lifted_reference(stack, config, vac_params, scales, solution) if config.scan.reference
                      else None)
     except SolverError as error:
@@ -80,15 +85,13 @@ def run(comm: MPI.Comm, config: Config, outdir: pathlib.Path, stack=None) -> dic
         raise
     except RunInterrupted as stop:
         recorder.close()
-        output_folder.write_interrupted(comm, summary | checkpoints.summary(), stop, start, outdir,
-                                        resumable=False)
+        output_folder.write_interrupted(comm, summary | checkpoints.summary(), stop, start, outdir)
         raise
     result = recorder.compute(vac, reference)
     result.write(outdir, comm)
     vac.history.write_csv(outdir / "vacancy_history.csv", comm)
     wanted = set(config.output.fields)
     fields.write_vacancies(outdir, vac, wanted, config.output.format, scales)
-    checkpoints.finish()
     steps = max(len(vac.history), 1)
     summary |= em.report.summary() | vac.report.summary() | result.summary | checkpoints.summary() | {
         "physics_solved": ["mechanics", "polarization", "electrostatics", "vacancies"],

@@ -124,7 +124,7 @@ def test_killed_then_stopped_run_resumes_to_the_unbroken_result(unbroken, tmp_pa
     ({"solve": {"t_end": 0.01}}, "raise t_end"),
     ({"solve": {"mode": "steady"}, "output": {"map_times": []}}, "this config has none"),
     ({"scan": {"start": [0.0, 0.0], "end": [5e-9, 0.0], "speed": 1e-6}, "tip": {"bias": 0.0},
-      "solve": {"t_end": None}, "output": {"map_times": []}}, "scan is not supported"),
+      "solve": {"t_end": None}, "output": {"map_times": []}}, "[scan] start: None → [0.0, 0.0]"),
 ])
 def test_a_resume_that_cannot_continue_is_refused(unbroken, tmp_path, capsys, change, message):
     _, folder = unbroken
@@ -234,3 +234,41 @@ def test_a_nan_in_the_vacancies_is_retried_then_reported(tmp_path, capsys, monke
     assert failed["last_checkpoint"] == str(folder / "checkpoint.h5")
     state = checkpoint.read_state(folder / "checkpoint.h5", MPI.COMM_WORLD)
     assert state.meta["steps"] in (2, 4) and np.all(np.isfinite(state.local["log_density"]))
+
+
+SCAN = {
+    "film": POLING["film"], "mesh": POLING["mesh"], "output": {"fields": [], "checkpoint_steps": 3},
+    "scan": {"start": [-6e-9, 0.0], "end": [6e-9, 0.0], "passes": "trace", "speed": 1e-6, "frames": 3,
+             "reference": False},
+}
+"""A short pressed trace over the coarse film (v·a/D = 6.5e4): a dozen steps."""
+
+
+def test_a_stopped_scan_resumes_to_the_unbroken_maps(tmp_path_factory, monkeypatch):
+    """A scan stopped by a signal after its 5th step and resumed: the unbroken run's maps and keys (1e-10)."""
+    from flexotip.pipeline import run as pipeline
+
+    comm = MPI.COMM_WORLD
+    unbroken_folder = shared_dir(tmp_path_factory, "scan_unbroken")
+    unbroken = run_case(comm, SCAN, unbroken_folder)
+    folder = shared_dir(tmp_path_factory, "scan_stopped")
+    calls, agreed = [], interrupt.agreed
+
+    def signal_at_step_five(comm_, *flags):
+        calls.append(1)
+        return [signal.SIGTERM if len(calls) == 5 else 0, *agreed(comm_, *flags)[1:]]
+
+    monkeypatch.setattr(interrupt, "agreed", signal_at_step_five)
+    with pytest.raises(RunInterrupted):
+        run_case(comm, SCAN, folder)
+    monkeypatch.undo()
+    stopped = read_summary(folder)
+    assert stopped["status"] == "interrupted" and stopped["resume_command"].endswith("--resume")
+    resumed = pipeline.run(comm, config_module.from_dict(SCAN), folder, resume=True)
+    assert resumed["status"] == "complete" and resumed["resumed_from_t_s"] == stopped["t_reached_s"] > 0
+    assert resumed["vacancy_steps"] == unbroken["vacancy_steps"] > 5
+    maps = [np.load(f / "scan_maps.npz") for f in (unbroken_folder, folder)]
+    assert np.array_equal(maps[0]["t_s"], maps[1]["t_s"])
+    assert np.max(np.abs(maps[1]["s"] - maps[0]["s"])) <= 1e-10 * np.max(np.abs(maps[0]["s"]))
+    for key in ("scan_depletion", "scan_gain", "vacancies_final", "scan_conservation_error"):
+        assert resumed[key] == pytest.approx(unbroken[key], rel=1e-10, abs=1e-16), key
