@@ -32,9 +32,9 @@ from flexotip.fem.electromechanical_problem import (
     ElectromechanicalSolution,
     solve_electromechanics,
 )
-from flexotip.fem.postprocess import assemble_scalar, global_max
+from flexotip.fem.postprocess import assemble_scalar, global_max, global_min
 from flexotip.fem.scan_problem import MovingTip
-from flexotip.fem.time_stepping import History
+from flexotip.fem.time_stepping import AdaptiveStepper, History
 from flexotip.fem.tip_problem import TipLoadSolution
 from flexotip.fem.vacancy_checkpoint import Checkpointing
 from flexotip.fem.vacancy_transient import run_transient
@@ -249,8 +249,8 @@ def solve_with_vacancies(stack: StackMesh, params: VacancyParameters, em_params:
                                            _boundary_conditions(stack, V, outside, params.surface),
                                            params.options)
         if params.transient:
-            history = run_transient(stack, transport, w, film_dofs, coupling, params, scales, observe,
-                                    checkpoints)
+            history = run_transient(_stepper(stack, params, scales), transport, w, film_dofs, coupling,
+                                    observe, checkpoints)
         else:
             rounds = _steady_nernst_planck(transport, w, film_dofs, coupling, thermal_voltage, outside)
         newton = transport.solver.newton_iterations
@@ -260,6 +260,18 @@ def solve_with_vacancies(stack: StackMesh, params: VacancyParameters, em_params:
                            coupling.time_s)
     total_final = assemble_scalar(dolfinx.fem.form(ufl.exp(w) * dx))
     return em, VacancySolution(w, material, dx, film_dofs, outside, total_initial, total_final, report)
+
+
+def _stepper(stack: StackMesh, params: VacancyParameters, scales: Scales) -> AdaptiveStepper:
+    """The transient's stepper; the first step is a tenth of the diffusion time across the smallest cell."""
+    msh = stack.msh
+    cells = np.arange(msh.topology.index_map(msh.topology.dim).size_local, dtype=np.int32)
+    h_min = global_min(msh.h(msh.topology.dim, cells), msh.comm) * scales.length
+    first_step = params.first_step or 0.1 * h_min**2 / params.material.diffusivity
+    return AdaptiveStepper(first_step=min(first_step, params.max_step), t_end=params.t_end,
+                           rtol=params.quasi_steady_rtol, max_steps=params.max_steps,
+                           tolerance=params.time_tolerance, max_step=params.max_step, stops=params.stops,
+                           until_steady=params.until_steady)
 
 
 def _boundary_conditions(stack: StackMesh, V: dolfinx.fem.FunctionSpace, outside: np.ndarray,

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from mpi4py import MPI
 
@@ -24,14 +24,10 @@ import numpy as np
 
 from flexotip.errors import SolverError
 from flexotip.fem import solvers, vacancies, vacancy_checkpoint
+from flexotip.fem.electromechanical_problem import ElectromechanicalSolution
 from flexotip.fem.postprocess import global_max, global_min
 from flexotip.fem.time_stepping import CHANGE, AdaptiveStepper, History
 from flexotip.fem.vacancy_checkpoint import Checkpointing
-from flexotip.geometry.mesh import StackMesh
-from flexotip.units import Scales
-
-if TYPE_CHECKING:
-    from flexotip.fem.vacancy_problem import VacancyParameters, _Coupling
 
 log = logging.getLogger(__name__)
 
@@ -39,19 +35,22 @@ TOTAL_DRIFT_TOLERANCE = 1e-8
 """Largest |∫c(t)/∫c(0) − 1| before the run stops: the scheme conserves to round-off (~1e-14)."""
 
 
-def run_transient(stack: StackMesh, transport: vacancies.NernstPlanck, w: dolfinx.fem.Function,
-               film_dofs: np.ndarray, coupling: _Coupling, params: VacancyParameters, scales: Scales,
-               observe: Callable | None, checkpoints: Checkpointing | None) -> History:
-    """Backward-Euler steps from t = 0 (or a checkpoint) to ``t_end``, quasi-steady or ``max_steps``."""
-    msh = stack.msh
-    cells = np.arange(msh.topology.index_map(msh.topology.dim).size_local, dtype=np.int32)
-    h_min = global_min(msh.h(msh.topology.dim, cells), msh.comm) * scales.length
-    first_step = params.first_step or 0.1 * h_min**2 / params.material.diffusivity
-    stepper = AdaptiveStepper(first_step=min(first_step, params.max_step), t_end=params.t_end,
-                              rtol=params.quasi_steady_rtol, max_steps=params.max_steps,
-                              tolerance=params.time_tolerance, max_step=params.max_step,
-                              stops=params.stops, until_steady=params.until_steady)
-    transient = VacancyTransient(transport, w, film_dofs, coupling, params.time_tolerance, observe)
+class Coupling(Protocol):
+    """The (u, P, φ) state the vacancies live in (:class:`flexotip.fem.vacancy_problem._Coupling`)."""
+
+    em: ElectromechanicalSolution
+    updates: int
+    time_s: float
+
+    def update(self, t: float | None = None) -> None:
+        """Re-solve (u, P, φ) after the density changed (and place a moving tip at ``t``)."""
+
+
+def run_transient(stepper: AdaptiveStepper, transport: vacancies.NernstPlanck, w: dolfinx.fem.Function,
+                  film_dofs: np.ndarray, coupling: Coupling, observe: Callable | None,
+                  checkpoints: Checkpointing | None) -> History:
+    """Backward-Euler steps from t = 0 (or a checkpoint) under ``stepper`` (its tolerance, its end)."""
+    transient = VacancyTransient(transport, w, film_dofs, coupling, stepper.tolerance, observe)
     if observe is not None:  # the t = 0 record (a resumed run's observer then puts back the rest)
         observe(0.0, w)
     resume = checkpoints.resume if checkpoints is not None else None
@@ -86,7 +85,7 @@ class VacancyTransient:
     name = "vacancies"
 
     def __init__(self, transport: vacancies.NernstPlanck, w: dolfinx.fem.Function, film_dofs: np.ndarray,
-                 coupling: _Coupling, tolerance: float, observe: Callable | None):
+                 coupling: Coupling, tolerance: float, observe: Callable | None):
         self.transport, self.w, self.film_dofs, self.coupling = transport, w, film_dofs, coupling
         self.tolerance, self.observe = tolerance, observe
         self.comm = w.function_space.mesh.comm

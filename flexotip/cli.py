@@ -188,7 +188,8 @@ def _in_output_folder(comm, args, work) -> int:
     from flexotip.errors import ResumeError, RunInterrupted, SolverError
 
     outdir = args.out.resolve()
-    interrupt.install()
+    if args.command == "run":  # a study keeps the default stop: it is restartable member by member
+        interrupt.install()
     try:
         if comm.rank == 0:
             outdir.mkdir(parents=True, exist_ok=True)
