@@ -91,7 +91,8 @@ class MaterialConfig:
     lattice_constant: float = _key(LATTICE_CONSTANT, "pseudo-cubic lattice constant", "m",
                                    low=0.0, open_low=True)
     alpha1: float | None = _key(None, "Landau coefficient α1 (default: Barrett form "
-                                "4.05e7·[coth(54/T) − coth(54/30)])", "J·m/C²")
+                                "4.05e7·[coth(54/T) − coth(54/30)], > 0 above 30 K)", "J·m/C²",
+                                low=0.0, open_low=True)
     alpha11: float = _key(1.70e9, "Landau coefficient α11", "J·m⁵/C⁴")
     alpha12: float = _key(1.37e9, "Landau coefficient α12", "J·m⁵/C⁴")
     Q11: float = _key(4.57e-2, "electrostriction Q11", "m⁴/C²")
@@ -441,10 +442,19 @@ def load(path: str | pathlib.Path | None) -> Config:
     if not path.is_file():
         raise ConfigError([f"config file not found: {path}"], str(path))
     try:
-        data = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as error:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError([f"cannot read the file as UTF-8 text: {error}"], str(path)) from None
+    try:
+        data = tomllib.loads(text)
+    except (ValueError, RecursionError) as error:  # TOMLDecodeError, or an integer of > 4300 digits
         raise ConfigError([f"not valid TOML: {error}"], str(path)) from None
     return from_dict(data, source=str(path), base=path.parent)
+
+
+_TOML_ESCAPES = {'"': '\\"', "\\": "\\\\"} | {
+    chr(c): f"\\u{c:04x}" for c in (*range(0x09), *range(0x0a, 0x20), 0x7f)}
+"""Characters a TOML basic string must escape (the tab may stand as it is)."""
 
 
 def _toml_value(value: typing.Any) -> str:
@@ -453,7 +463,7 @@ def _toml_value(value: typing.Any) -> str:
     if isinstance(value, int | float):
         return repr(value)
     if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return '"' + "".join(_TOML_ESCAPES.get(c, c) for c in value) + '"'
     if isinstance(value, list):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     if isinstance(value, dict):

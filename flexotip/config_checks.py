@@ -11,10 +11,15 @@ nothing here raises on bad input.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import math
 import pathlib
+import re
 import typing
+import warnings
+
+import numpy as np
 
 from flexotip.analytic import hertz_contact_radius
 from flexotip.materials import (
@@ -66,8 +71,8 @@ def check_value(section: str, field: dataclasses.Field, value: typing.Any, error
         if isinstance(value, bool) or not isinstance(value, int | float):
             errors.append(f"{where}: must be {describe(field)}")
             return value
-        if not math.isfinite(value):
-            errors.append(f"{where}: must be a finite number")
+        if not is_finite_number(value):
+            errors.append(f"{where}: must be {describe(field).replace('a number', 'a finite number', 1)}")
             return value
         value = float(value)
     if isinstance(value, int | float) and not isinstance(value, bool):
@@ -77,8 +82,22 @@ def check_value(section: str, field: dataclasses.Field, value: typing.Any, error
         too_low = low is not None and (value <= low if m["open_low"] else value < low)
         too_high = high is not None and (value >= high if m["open_high"] else value > high)
         if too_low or too_high:
-            errors.append(f"{where}: must be {describe(field)}")
+            integer = "an integer, " if annotation in ("int", "int | None") else ""
+            errors.append(f"{where}: must be {integer}{describe(field)}")
     return value
+
+
+def is_finite_number(value: typing.Any) -> bool:
+    """Whether ``value`` is an int or float (not a bool) that is a finite float.
+
+    TOML integers have any number of digits; one beyond the float range is not finite.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
 
 
 def parse_section(name: str, cls: type, table: typing.Any, errors: list[str], base: pathlib.Path):
@@ -105,16 +124,13 @@ def parse_section(name: str, cls: type, table: typing.Any, errors: list[str], ba
             continue
         field = fields[key]
         if key in POINT_KEYS:
-            ok = (isinstance(value, list) and len(value) == 2
-                  and all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
-                          for v in value))
+            ok = isinstance(value, list) and len(value) == 2 and all(map(is_finite_number, value))
             if not ok:
                 errors.append(f"[{name}] {key} = {value!r}: must be a list of two finite numbers [x, y] (m)")
                 continue
             value = [float(v) for v in value]
         elif key == "map_times":
-            ok = (isinstance(value, list) and all(isinstance(v, int | float) and not isinstance(v, bool)
-                                                  and math.isfinite(v) and v > 0 for v in value)
+            ok = (isinstance(value, list) and all(is_finite_number(v) and v > 0 for v in value)
                   and all(b > a for a, b in itertools.pairwise(value)))
             if not ok:
                 errors.append(f"[output] map_times = {value!r}: must be a list of increasing times > 0 (s)")
@@ -144,7 +160,9 @@ def parse_section(name: str, cls: type, table: typing.Any, errors: list[str], ba
         elif key == "petsc_options":
             if not isinstance(value, dict):
                 errors.append(f"[solve] petsc_options = {value!r}: must be a table of PETSc "
-                              "options, e.g. {{ ksp_rtol = 1e-10 }}")
+                              "options, e.g. { ksp_rtol = 1e-10 }")
+                continue
+            if not petsc_options_ok(value, errors):
                 continue
         elif key == "profile":
             if not isinstance(value, str):
@@ -162,6 +180,49 @@ def parse_section(name: str, cls: type, table: typing.Any, errors: list[str], ba
         return cls(**values)
     except TypeError:
         return cls()
+
+
+PETSC_SOLVERS = ("mech", "contact", "em", "phi", "np")
+"""Sub-tables of ``[solve] petsc_options``: the solvers whose options prefix they fill."""
+
+_PETSC_NAME = re.compile(r"[A-Za-z0-9_]+")
+
+
+def petsc_options_ok(options: dict, errors: list[str]) -> bool:
+    """Check ``[solve] petsc_options``: option names, plain values, known solver sub-tables.
+
+    A PETSc option is a name (``ksp_rtol``, without the leading ``-``) and a string,
+    boolean, integer or finite number; a sub-table holds such options for one solver.
+    """
+    ok = True
+    for name, value in options.items():
+        if isinstance(value, dict):
+            if name not in PETSC_SOLVERS:
+                errors.append(f"[solve] petsc_options.{name}: unknown solver sub-table; allowed: "
+                              f"{', '.join(PETSC_SOLVERS)} (options outside a sub-table apply to every "
+                              "solver)")
+                ok = False
+                continue
+            for sub_name, sub_value in value.items():
+                ok &= _petsc_option_ok(f"{name}.{sub_name}", sub_name, sub_value, errors)
+        else:
+            ok &= _petsc_option_ok(name, name, value, errors)
+    return ok
+
+
+def _petsc_option_ok(where: str, name: typing.Any, value: typing.Any, errors: list[str]) -> bool:
+    """One PETSc option of ``[solve] petsc_options`` (``where``: its dotted name there)."""
+    if not (isinstance(name, str) and _PETSC_NAME.fullmatch(name)):
+        errors.append(f"[solve] petsc_options.{where}: {name!r} is not a PETSc option name (letters, "
+                      "digits and '_', without the leading '-', e.g. ksp_rtol)")
+        return False
+    plain = isinstance(value, bool | str) or is_finite_number(value)
+    if isinstance(value, str) and any(ord(c) < 32 or ord(c) == 127 for c in value):
+        plain = False
+    if not plain:
+        errors.append(f"[solve] petsc_options.{where} = {value!r}: must be a string (without control "
+                      "characters), true or false, an integer or a finite number")
+    return plain
 
 
 POINT_KEYS = ("position", "start", "end")
@@ -185,45 +246,70 @@ def resolve(config: typing.Any, given: dict, errors: list[str], tip_radius: dict
     """
     material, film, tip, mesh = config.material, config.film, config.tip, config.mesh
     material_given = given.get("material", {})
+    cubic = CubicElasticity(material.c11, material.c12, material.c44)
+    cubic_keys = f"[material] c11 = {material.c11:g}, c12 = {material.c12:g}, c44 = {material.c44:g}"
 
+    problem = cubic.stability_error()
+    averaged = material.young is None or material.poisson is None
     if material.elasticity == "isotropic":
-        cubic = CubicElasticity(material.c11, material.c12, material.c44)
-        young, poisson = cubic.voigt_reuss_hill()
-        material = dataclasses.replace(
-            material, young=material.young if material.young is not None else young,
-            poisson=material.poisson if material.poisson is not None else poisson)
+        if averaged:
+            if problem:
+                errors.append(f"{cubic_keys}: not positive definite ({problem}); elasticity = 'isotropic' "
+                              "averages them (Voigt-Reuss-Hill) into the young and poisson not given")
+            else:
+                young, poisson = cubic.voigt_reuss_hill()
+                material = dataclasses.replace(
+                    material, young=material.young if material.young is not None else young,
+                    poisson=material.poisson if material.poisson is not None else poisson)
     else:
         for key in ("young", "poisson"):
             if key in material_given:
                 errors.append(f"[material] {key} = {material_given[key]!r}: applies only to "
                               "elasticity = 'isotropic' (the cubic model uses c11, c12, c44)")
-        problem = CubicElasticity(material.c11, material.c12, material.c44).stability_error()
         if problem:
-            errors.append(f"[material] c11 = {material.c11:g}, c12 = {material.c12:g}, "
-                          f"c44 = {material.c44:g}: not positive definite ({problem})")
+            errors.append(f"{cubic_keys}: not positive definite ({problem})")
+    elastic_ok = not problem or (material.elasticity == "isotropic" and not averaged)
     if material.alpha1 is None:
-        material = dataclasses.replace(material, alpha1=barrett_alpha1(material.temperature))
+        alpha1 = barrett_alpha1(material.temperature)
+        if not alpha1 > 0:
+            errors.append(f"[material] temperature = {material.temperature!r}: the default alpha1 (Barrett) "
+                          f"is {alpha1:.4g} J·m/C², not > 0, at or below 30 K; the film is modelled as a "
+                          "paraelectric (alpha1 > 0): give temperature > 30 K, or alpha1 > 0")
+        material = dataclasses.replace(material, alpha1=alpha1)
+    # Unstable elastic constants (already reported) have no E*; any stand-in lets the
+    # remaining checks run and report their own problems.
+    modulus = _contact_modulus(material, errors) if elastic_ok else 3e11
 
     if config.physics.flexoelectric and not errors:
-        margin = short_wavelength_stability(
-            ElectromechanicalMaterial(alpha1=material.alpha1, f11=material.f11, f12=material.f12,
-                             f44=material.f44, G11=material.G11, G12=material.G12, G44=material.G44),
-            material.elastic_constants().voigt())
-        if margin < 0:
+        c = material.elastic_constants()
+        margin = _flexo_margin(material.f11, material.f12, material.f44, material.G11, material.G12,
+                               material.G44, c.c11, c.c12, c.c44)
+        coefficients = (f"[material] f11 = {material.f11:g}, f12 = {material.f12:g}, "
+                        f"f44 = {material.f44:g} V with G11 = {material.G11:g}, G12 = {material.G12:g}, "
+                        f"G44 = {material.G44:g} J·m³/C²")
+        if not math.isfinite(margin):
+            errors.append(f"{coefficients}: too large to check that the free energy has a minimum (the "
+                          "short-wavelength stiffness overflows); give coefficients of physical size")
+        elif margin < 0:
             errors.append(
-                f"[material] f11 = {material.f11:g}, f12 = {material.f12:g}, f44 = {material.f44:g} V "
-                f"with G11 = {material.G11:g}, G12 = {material.G12:g}, G44 = {material.G44:g} J·m³/C²: "
+                f"{coefficients}: "
                 "the flexoelectric coupling outweighs the gradient energy at short wavelengths "
                 f"(smallest stiffness {margin:.3g} J·m³/C² < 0; roughly, G must exceed f²/c), so "
                 "the free energy has no minimum; raise G11/G44 or lower the f's")
 
+    profile = None
     if tip.shape == "profile":
         if tip.profile is None:
             errors.append("[tip] shape = 'profile' needs [tip] profile = 'file' "
                           "(two columns: r (m), h(r) (m))")
+        else:
+            profile = _read_profile(tip.profile, errors)
         if tip.load != "contact":
             errors.append(f"[tip] shape = 'profile' with load = {tip.load!r}: a measured "
                           "profile needs load = 'contact'")
+    elif tip.profile is not None:
+        errors.append(f"[tip] profile = {given['tip']['profile']!r}: applies only to shape = 'profile' "
+                      f"(this tip: shape = {tip.shape!r})")
     if tip.edge_radius > 0 and tip.shape != "flat":
         errors.append(f"[tip] edge_radius = {tip.edge_radius!r}: applies only to shape = 'flat'")
     elif tip.edge_radius > 0 and tip.load != "contact":
@@ -238,32 +324,23 @@ def resolve(config: typing.Any, given: dict, errors: list[str], tip_radius: dict
         errors.append(f"[tip] edge_radius = {tip.edge_radius!r}: must be smaller than the "
                       f"punch radius {radius:g} m")
     contact_radius = tip.contact_radius
-    if contact_radius is None and tip.shape == "profile" and tip.profile is not None:
-        try:
-            profile = ProfileTip.from_file(tip.profile)
-        except ValueError as error:
-            errors.append(f"[tip] profile = {tip.profile!r}: {error}")
-        else:
-            modulus = contact_modulus(material.elastic_constants(), material.tip_young,
-                                      material.tip_poisson)
-            contact_radius = profile.predicted_contact_radius(tip.force, modulus)
+    if contact_radius is None and tip.shape != "flat" and tip.force == 0:
+        # The sphere's radius, and the profile's, is Hertz's (of the apex curvature): 0.
+        errors.append("[tip] force = 0: with no force there is no Hertz contact; give "
+                      "[tip] contact_radius (m)")
+        contact_radius = 1e-9
+    if contact_radius is None and profile is not None:
+        with np.errstate(all="ignore"):
+            contact_radius = float(profile.predicted_contact_radius(tip.force, modulus))
     if contact_radius is None:
-        if tip.shape == "flat":
-            contact_radius = radius
-        elif tip.force > 0:
-            # Unstable elastic constants (already reported) have no E*; any stand-in
-            # lets the remaining checks run and report their own problems.
-            modulus = contact_modulus(material.elastic_constants(), material.tip_young,
-                                      material.tip_poisson) if not errors else 3e11
-            contact_radius = hertz_contact_radius(tip.force, radius, modulus)
-        else:
-            errors.append("[tip] force = 0: with no force there is no Hertz contact; give "
-                          "[tip] contact_radius (m)")
-            contact_radius = 1e-9
+        contact_radius = radius if tip.shape == "flat" else hertz_contact_radius(tip.force, radius, modulus)
     tip = dataclasses.replace(tip, radius=radius, contact_radius=contact_radius)
 
     if config.scanning:
         tip, film = _check_scan(config, tip, film, contact_radius, given, errors)
+    elif config.scan.end is not None:
+        errors.append(f"[scan] end = {config.scan.end!r}: applies only to a scan; give [scan] start = [x, y] "
+                      "(m) too (setting start makes the run a scan)")
     _check_initial_vacancies(config, given, errors)
     map_times = config.output.map_times
     if map_times and (config.solve.mode != "transient" or config.scanning or not config.physics.vacancies):
@@ -286,6 +363,17 @@ def resolve(config: typing.Any, given: dict, errors: list[str], tip_radius: dict
         errors.append(f"[tip] contact radius {contact_radius:.4g} m at position "
                       f"{tip.position!r} reaches {reach:.4g} m from the centre: must stay "
                       f"inside the domain, [film] half_width = {film.half_width:.4g} m")
+    elif tip.load == "contact":
+        # The mesh's contact disc is the refined band's outer circle (pipeline.parameters.stack_geometry);
+        # one that crosses the box's wall makes a mesh DOLFINx cannot distribute.
+        band = contact_radius * (1.0 + mesh.contact_band) + tip.edge_radius
+        band_reach = max(abs(x0), abs(y0)) + band
+        if band_reach >= film.half_width:
+            errors.append(f"[mesh] contact_band = {mesh.contact_band!r}: the solved contact's refined band "
+                          f"reaches r = {band:.4g} m (contact radius {contact_radius:.4g} m, plus the band, "
+                          f"plus [tip] edge_radius = {tip.edge_radius!r}), {band_reach:.4g} m from the "
+                          f"centre at position {tip.position!r}: must stay inside the domain, [film] "
+                          f"half_width = {film.half_width:.4g} m")
     if mesh.contact_size >= film.thickness:
         errors.append(f"[mesh] contact_size = {mesh.contact_size!r}: must be smaller than "
                       f"the film thickness [film] thickness = {film.thickness:.4g} m")
@@ -350,6 +438,59 @@ def resolve(config: typing.Any, given: dict, errors: list[str], tip_radius: dict
     return dataclasses.replace(config, material=material, film=film, tip=tip, solve=solve)
 
 
+def _contact_modulus(material: typing.Any, errors: list[str]) -> float:
+    """E* of tip and film, Pa; a message and a stand-in when it is not a finite number > 0.
+
+    Stable constants give E* > 0, but constants far out of range overflow or underflow.
+    """
+    try:
+        modulus = contact_modulus(material.elastic_constants(), material.tip_young, material.tip_poisson)
+    except ArithmeticError:
+        modulus = math.nan
+    if math.isfinite(modulus) and modulus > 0:
+        return modulus
+    if material.elasticity == "isotropic":
+        film = f"young = {material.young:g}, poisson = {material.poisson:g}"
+    else:
+        film = f"c11 = {material.c11:g}, c12 = {material.c12:g}, c44 = {material.c44:g}"
+    tip = "" if material.tip_young is None else (
+        f", tip_young = {material.tip_young:g}, tip_poisson = {material.tip_poisson:g}")
+    value = "cannot be computed" if math.isnan(modulus) else f"is {modulus:g} Pa, not a finite number > 0"
+    errors.append(f"[material] {film}{tip}: the contact modulus E* of tip and film {value} (the moduli "
+                  "overflow or underflow); give moduli of physical size (Pa)")
+    return 3e11
+
+
+@functools.lru_cache(maxsize=64)
+def _flexo_margin(f11: float, f12: float, f44: float, G11: float, G12: float, G44: float,
+                  c11: float, c12: float, c44: float) -> float:
+    """:func:`short_wavelength_stability` of these constants; NaN where it overflows.
+
+    It depends on the gradient (k²) terms only, not on α1. Cached: a study validates the
+    same material once per member, and the check takes tens of milliseconds.
+    """
+    material = ElectromechanicalMaterial(alpha1=1.0, f11=f11, f12=f12, f44=f44, G11=G11, G12=G12, G44=G44)
+    with np.errstate(all="ignore"):
+        try:
+            return short_wavelength_stability(material, CubicElasticity(c11, c12, c44).voigt())
+        except np.linalg.LinAlgError:
+            return math.nan
+
+
+def _read_profile(path: str, errors: list[str]) -> ProfileTip | None:
+    """The measured tip profile of ``[tip] profile``; None, and a message, if it cannot be read."""
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            return ProfileTip.from_file(path)
+    except (ValueError, IndexError, OSError) as error:
+        reason = " ".join(str(error).split())  # numpy's may span lines
+        errors.append(f"[tip] profile = {path!r}: not a readable tip profile ({reason}); needs two columns "
+                      "r, h(r) in m (comma-separated; whitespace-separated in a .txt file), at least 3 rows, "
+                      "r from 0 increasing, h from 0 not decreasing")
+        return None
+
+
 def auto_symmetry(x0: float, y0: float) -> str:
     """``[film] symmetry = "auto"``: quarter for a tip on the axis x = y = 0, else full.
 
@@ -372,9 +513,13 @@ def spectral_modes_for(contact_radius: float, half_width: float, symmetry: str) 
     quarter box) with that many cosine modes.
     """
     extent = half_width if symmetry == "quarter" else 2.0 * half_width
-    wanted = SPECTRAL_CELLS_PER_CONTACT_RADIUS * extent / contact_radius
+    wanted = SPECTRAL_CELLS_PER_CONTACT_RADIUS * extent / contact_radius if contact_radius > 0 else math.inf
     low, high = SPECTRAL_MODES_RANGE
-    return int(min(max(2 ** math.ceil(math.log2(wanted)), low), high))
+    if not wanted > low:  # also NaN: a contact radius out of range is reported by the checks
+        return low
+    if not wanted < high:
+        return high
+    return 2 ** math.ceil(math.log2(wanted))
 
 
 def scan_lines(start: tuple[float, float], end: tuple[float, float], lines: int,
