@@ -86,6 +86,7 @@ its own options prefix, so the same option also works on the command line:
 | `[solve.petsc_options.mech]` | linear elasticity (prescribed load) | `flexotip_mech_` |
 | `[solve.petsc_options.contact]` | Newton solver of the solved contact | `flexotip_contact_` |
 | `[solve.petsc_options.em]` | Newton solver of the electromechanics (u, P, φ) | `flexotip_em_` |
+| `[solve.petsc_options.phi]` | linear solve of the applied potential (a biased tip) | `flexotip_phi_` |
 | `[solve.petsc_options.np]` | Newton solver of the vacancies' Nernst–Planck steps | `flexotip_np_` |
 
 For example `-flexotip_mech_ksp_monitor` on the command line, or, for an exact Schur
