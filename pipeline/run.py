@@ -148,6 +148,14 @@ def solve_tip_load(comm: MPI.Comm, config: Config, tip: TipProblemParameters, st
                     "; re-meshing around it" if config.mesh.remesh else
                     " (set [mesh] remesh = true or widen [mesh] contact_band)")
     if remeshed:
+        geometry = parameters.stack_geometry(config, scales, radius * scales.length)
+        reach = max(abs(c) for c in geometry.contact_center) + geometry.refine_band[1]
+        if reach >= geometry.half_width:  # a band across the wall makes a mesh DOLFINx cannot distribute
+            L = scales.length
+            raise SolverError("contact", f"the computed contact radius {radius * L:.4g} m needs a refined "
+                              f"band out to {reach * L:.4g} m from the centre, beyond the box ([film] "
+                              f"half_width = {config.film.half_width:.4g} m): widen the box or narrow "
+                              "[mesh] contact_band", 0)
         stack = mesh(comm, config, outdir, scales, contact_radius=radius * scales.length)
         solution = solve(stack, tip, scales)
     return stack, solution, output_folder.mesh_summary(stack, scales) | {"remeshed": remeshed}
