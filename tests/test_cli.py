@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import os
 import pathlib
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -158,43 +154,6 @@ def test_solver_failure_is_reported(outdir, comm, capsys):
 
 
 CONTACT = '[tip]\nload = "contact"\nshape = "sphere"\n'
-LAYERED = (SMALL_CASE.replace("surface_size = 0.0\n", "surface_size = 0.2e-9\nsurface_growth = 1.6\n")
-           + '[solve]\nlinear_solver = "direct"\n')
-"""SMALL_CASE on surface layers (LU for the mechanics: GAMG stalled on a layered box)."""
-
-
-@pytest.mark.serial
-@pytest.mark.parametrize("case", ["prescribed", "contact", "layered"])
-def test_one_and_two_ranks_agree(outdir, comm, case):
-    """The same run on 1 and 2 MPI ranks gives the same summary within 1e-6 relative.
-
-    Every case solves the vacancies too: their total is conserved and c stays positive.
-    """
-    text = {"prescribed": SMALL_CASE, "contact": SMALL_CASE.replace("[tip]\n", CONTACT),
-            "layered": LAYERED}[case]
-    path = write_config(outdir, text, comm)
-    assert cli.main(["run", str(path), "--out", str(outdir / "np1"), "--quiet"]) == 0
-    mpiexec = pathlib.Path(sys.executable).parent / "mpiexec"
-    command = [str(mpiexec) if mpiexec.exists() else "mpiexec", "-n", "2", sys.executable, "-m",
-               "flexotip.cli", "run", str(path), "--out", str(outdir / "np2"), "--quiet"]
-    subprocess.run(command, check=True, env=os.environ | {"OMP_NUM_THREADS": "1"})
-    one, two = read_summary(outdir / "np1"), read_summary(outdir / "np2")
-    assert (one["n_ranks"], two["n_ranks"]) == (1, 2)
-    compared = [k for k, v in one.items() if isinstance(v, float) and not k.startswith("time_")
-                and k not in ("force_balance_error", "load_force_relative_error",
-                              "vacancies_relative_change")]
-    assert "max_shear_stress_Pa" in compared
-    for key in compared:
-        assert two[key] == pytest.approx(one[key], rel=1e-6, abs=1e-30), key
-    assert "vacancies_relative_change" in one
-    # round-off, of either sign: compare its size
-    assert abs(one["vacancies_relative_change"]) < 1e-12 and abs(two["vacancies_relative_change"]) < 1e-12
-    assert one["c_min_per_m3"] > 0 and two["c_min_per_m3"] > 0
-    if case == "layered":
-        assert one["n_surface_layers"] > 0
-    if case == "contact":  # both are force errors at the tolerance: compare their size
-        assert abs(two["force_balance_error"]) < 1e-5 and abs(one["force_balance_error"]) < 1e-5
-    print(json.dumps({k: (one[k], two[k]) for k in compared}, indent=1))
 
 
 def test_direct_solver_agrees_with_iterative(outdir, comm):
