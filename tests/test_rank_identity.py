@@ -70,14 +70,6 @@ CASES = {
         "output": {"fields": ["vacancies"]}},
 }
 """The loose step tolerance (1e-2) keeps the transients short: identity does not need accuracy."""
-XFAIL = {
-    "scan": "fem/vacancy_initial.py: the step start tests the film top as z <= 0 with no tolerance; the "
-            "top's interpolation points come out at |z| up to 1.3e-15 (scaled) of either sign, those above "
-            "0 keep c = c0, and which ones are depends on the partition. Measured here: vacancies_initial "
-            "0.032027 / 0.032371 / 0.031291 on 1 / 2 / 3 ranks, lateral_fraction 0.095 / 0.140 / 0.147, the "
-            "s maps differ by 0.99 of max|s|; with z <= 1e-12 * thickness: 0.033445 and 0.13088 on all "
-            "three, within 2e-13",
-}
 """Cases whose ranks disagree because of a known bug: strict, so that the fix shows."""
 
 NOT_COMPARED = {
@@ -213,15 +205,9 @@ def field_differences(one: pathlib.Path, other: pathlib.Path) -> dict[str, float
     return differences
 
 
-def _known_bug(request, name: str) -> None:
-    if name in XFAIL:
-        request.node.add_marker(pytest.mark.xfail(reason=XFAIL[name], strict=True))
-
-
 @pytest.mark.parametrize("ranks", RANKS[1:])
-def test_summaries_agree(runs, ranks, request):
+def test_summaries_agree(runs, ranks):
     name, folders = runs
-    _known_bug(request, name)
     one, other = read_summary(folders[1]), read_summary(folders[ranks])
     assert (one["n_ranks"], other["n_ranks"]) == (1, ranks)
     ratios = summary_differences(one, other)
@@ -235,9 +221,8 @@ def test_summaries_agree(runs, ranks, request):
 
 
 @pytest.mark.parametrize("ranks", RANKS[1:])
-def test_fields_agree(runs, ranks, request):
+def test_fields_agree(runs, ranks):
     name, folders = runs
-    _known_bug(request, name)
     differences = field_differences(folders[1], folders[ranks])
     assert any(k.endswith(".vtkhdf") for k in differences)
     worst = max(differences, key=differences.get)

@@ -124,7 +124,7 @@ def test_blunt_tip_moves_vacancies_sideways(layered_sphere_10s, layered_blunt_10
     assert abs(blunt["vacancies_relative_change"]) < 1e-10 and blunt["c_min_per_m3"] > 0
 
 
-@pytest.mark.serial  # long; that 1 and 2 ranks agree is tested by test_cli
+@pytest.mark.serial  # long; that 1, 2 and 3 ranks agree is tested by test_rank_identity
 def test_steady_solver_equals_long_time_transient(sphere_steady, tmp_path_factory):
     """Poisson–Boltzmann Newton vs the transient run to quasi-steady: c on the surface within 1e-4.
 
