@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import time
 from collections.abc import Callable
 
 import dolfinx.fem
 import ufl
 
+from flexotip.errors import SolverError
 from flexotip.fem import electromechanics, mechanics, solver_options, solvers, vacancies
 from flexotip.fem.bcs import mechanical_bcs, polarization_bcs, potential_bcs
 from flexotip.fem.domains import film_domains, solid_measure, tip_facets
@@ -29,6 +31,9 @@ from flexotip.materials import ElectromechanicalMaterial
 from flexotip.units import Scales
 
 log = logging.getLogger(__name__)
+
+ENERGY_RISE_TOLERANCE = 1e-9
+"""Largest rise of the TDGL free energy in a step, relative to it, before the run stops (round-off)."""
 
 TDGL_MAX_STEPS = 400
 """Largest number of accepted TDGL steps."""
@@ -83,12 +88,16 @@ class TDGLReport:
     t_final_s: float
     t_quasi_steady_s: float | None
     history: History
+    energy_rise_max: float | None = None
+    """The largest rise of the free energy in a step, relative to it (≤ 0, or round-off: it fell
+    every step); the energy guard's worst value (None when the energy is not computed)."""
 
     def summary(self) -> dict:
         """The keys of summary.json."""
         return {"tdgl_steps": self.steps, "tdgl_relaxation_time_s": self.relaxation_time_s,
                 "t_final_s": self.t_final_s, "t_quasi_steady_s": self.t_quasi_steady_s,
-                "tdgl_t_quasi_steady_s": self.t_quasi_steady_s}
+                "tdgl_t_quasi_steady_s": self.t_quasi_steady_s,
+                "tdgl_energy_rise_max_relative": self.energy_rise_max}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -275,7 +284,8 @@ def _relax(solver: solvers.NonlinearSolver, fields: _Fields, params: Electromech
     relaxation = TDGLRelaxation(solver, fields, params.kinetic_coefficient, scales, params.degree, energy)
     history = stepper.run(relaxation)
     fields.drag.value = 0.0
-    report = TDGLReport(len(history), tau, float(history.times[-1]), history.t_quasi_steady, history)
+    report = TDGLReport(len(history), tau, float(history.times[-1]), history.t_quasi_steady, history,
+                        relaxation.energy_rise_max if energy is not None and len(history) > 1 else None)
     return report, relaxation.last_report
 
 
@@ -311,6 +321,8 @@ class TDGLRelaxation:
         self.change_of_step = dolfinx.fem.Function(fields.P.function_space)
         self.last_report: solvers.NonlinearReport | None = None
         self.accepted = 0
+        self.previous_energy: float | None = None
+        self.energy_rise_max = -math.inf
 
     def save(self) -> list:  # noqa: D102
         return [w.x.array.copy() for w in self.fields.unknowns]
@@ -340,7 +352,19 @@ class TDGLRelaxation:
         if self.energy is not None:
             energy_scale = self.scales.stress * self.scales.length**3  # J
             values["free_energy_J"] = assemble_scalar(self.energy) * energy_scale
+            self._guard_energy(values["free_energy_J"], t)
         return values
+
+    def _guard_energy(self, energy: float, t: float) -> None:
+        """A gradient flow lowers its free energy every step: a rise beyond round-off stops the run."""
+        previous, self.previous_energy = self.previous_energy, energy
+        if previous is None:
+            return
+        rise = (energy - previous) / max(abs(energy), abs(previous), 1e-300)
+        self.energy_rise_max = max(self.energy_rise_max, rise)
+        if rise > ENERGY_RISE_TOLERANCE:
+            raise SolverError(self.name, f"the free energy rose by {rise:.3e} of itself (more than "
+                              f"{ENERGY_RISE_TOLERANCE:g}) at TDGL step {self.accepted}, t = {t:.6g} s", 0)
 
     def growth(self, report: solvers.NonlinearReport, error) -> float:  # noqa: D102
         return 2.0 if report.iterations <= 4 else 1.0

@@ -272,3 +272,27 @@ def test_a_stopped_scan_resumes_to_the_unbroken_maps(tmp_path_factory, monkeypat
     assert np.max(np.abs(maps[1]["s"] - maps[0]["s"])) <= 1e-10 * np.max(np.abs(maps[0]["s"]))
     for key in ("scan_depletion", "scan_gain", "vacancies_final", "scan_conservation_error"):
         assert resumed[key] == pytest.approx(unbroken[key], rel=1e-10, abs=1e-16), key
+
+
+@pytest.mark.serial
+def test_a_rising_tdgl_energy_stops_the_run(tmp_path, capsys, monkeypatch):
+    """The TDGL energy guard: a free energy that rises in a step (injected) is a failure report, exit 3.
+
+    Unpatched, the same run reports the guard's worst value: no rise beyond round-off.
+    """
+    from flexotip.fem import electromechanical_problem
+
+    sections = {"film": POLING["film"], "mesh": POLING["mesh"], "output": {"fields": []},
+                "physics": {"vacancies": False}, "solve": {"mode": "transient"}}
+    config = tmp_path / "tdgl.toml"
+    config.write_text(config_module.to_toml(config_module.from_dict(sections)))
+    assert cli.main(["run", str(config), "--out", str(tmp_path / "fine"), "--quiet"]) == 0
+    fine = read_summary(tmp_path / "fine")
+    assert fine["tdgl_steps"] > 2 and fine["tdgl_energy_rise_max_relative"] < 1e-12  # round-off at most
+    energies = iter(np.linspace(1.0, 2.0, 1000))  # a free energy that rises every step
+    monkeypatch.setattr(electromechanical_problem, "assemble_scalar", lambda form: next(energies))
+    status = cli.main(["run", str(config), "--out", str(tmp_path / "rising"), "--quiet"])
+    assert status == cli.EXIT_SOLVER_FAILED
+    failed = read_summary(tmp_path / "rising")
+    assert failed["failed_solver"] == "TDGL" and "free energy rose" in failed["failure_reason"]
+    assert "Traceback" not in capsys.readouterr().err
