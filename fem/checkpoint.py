@@ -228,7 +228,7 @@ class InitialFromRun:
 
     def __init__(self, folder: pathlib.Path, stack: StackMesh, c0: float, length_scale: float,
                  symmetry_fraction: float):
-        from flexotip.config_checks import CHECKPOINT_NAME
+        from flexotip.config_values import CHECKPOINT_NAME
 
         self.path, self.stack, self.c0, self.length_scale = folder / CHECKPOINT_NAME, stack, c0, length_scale
         self.symmetry_fraction = symmetry_fraction

@@ -7,7 +7,7 @@ Loading validates every field before anything is meshed. Each problem gives one 
 that names the key, the value and what is allowed; all problems of a file are reported
 together in one :class:`ConfigError`. This module is the schema (sections, keys, defaults,
 units, allowed values) and the TOML reading and writing; the checks themselves, per value
-and across keys, are in :mod:`flexotip.config_checks`.
+and across keys, are in :mod:`flexotip.config_values` and :mod:`flexotip.config_checks`.
 
 Example::
 
@@ -25,7 +25,7 @@ import pathlib
 import tomllib
 import typing
 
-from flexotip import config_checks
+from flexotip import config_checks, config_values
 from flexotip.analytic import hertz_tip_radius
 from flexotip.materials import CubicElasticity, ElectromechanicalMaterial, VacancyMaterial, contact_modulus
 
@@ -421,7 +421,7 @@ def from_dict(data: dict, *, source: str = "config", base: pathlib.Path | None =
         if name not in _SECTION_TYPES:
             errors.append(f"[{name}]: unknown section; allowed sections: {', '.join(_SECTION_TYPES)}")
             continue
-        sections[name] = config_checks.parse_section(name, _SECTION_TYPES[name], table, errors, base)
+        sections[name] = config_values.parse_section(name, _SECTION_TYPES[name], table, errors, base)
     config = Config(**sections)
     if not errors:
         config = config_checks.resolve(config, data, errors, DEFAULT_TIP_RADIUS)

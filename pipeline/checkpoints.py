@@ -27,7 +27,7 @@ from mpi4py import MPI
 from flexotip import config as config_module
 from flexotip import interrupt
 from flexotip.config import Config
-from flexotip.config_checks import CHECKPOINT_NAME
+from flexotip.config_values import CHECKPOINT_NAME
 from flexotip.errors import ResumeError, RunInterrupted
 from flexotip.fem import checkpoint
 from flexotip.fem.checkpoint import State

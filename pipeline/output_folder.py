@@ -22,7 +22,7 @@ import dolfinx
 import flexotip
 from flexotip import config as config_module
 from flexotip.config import Config
-from flexotip.config_checks import CHECKPOINT_NAME
+from flexotip.config_values import CHECKPOINT_NAME
 from flexotip.errors import RunInterrupted
 from flexotip.fem import checkpoint, io
 from flexotip.fem.vacancy_problem import VacancySolution

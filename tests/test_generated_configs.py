@@ -30,7 +30,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flexotip import cli, config_checks, materials, tips
+from flexotip import cli, config_checks, config_values, materials, tips
 from flexotip import config as config_module
 from flexotip.analytic import hertz_contact_radius
 
@@ -227,7 +227,7 @@ def workdir(tmp_path_factory) -> pathlib.Path:
     (folder / "binary.csv").write_bytes(bytes(range(256)) * 4)
     (folder / "a_folder.csv").mkdir()
     (folder / "run_a").mkdir()
-    (folder / "run_a" / config_checks.CHECKPOINT_NAME).write_bytes(b"")
+    (folder / "run_a" / config_values.CHECKPOINT_NAME).write_bytes(b"")
     (folder / "run_without_checkpoint").mkdir()
     return folder
 
@@ -252,10 +252,10 @@ PETSC_VALUE = st.one_of(st.booleans(), st.integers(-2**63, 2**63 - 1), floats(-1
                         st.text(st.characters(min_codepoint=32, max_codepoint=0x2fff,
                                               exclude_characters="\x7f"), max_size=8))
 PETSC_OPTIONS = st.dictionaries(
-    st.sampled_from(PETSC_NAMES + config_checks.PETSC_SOLVERS),
+    st.sampled_from(PETSC_NAMES + config_values.PETSC_SOLVERS),
     PETSC_VALUE, max_size=3).flatmap(lambda flat: st.fixed_dictionaries(
         {k: (st.dictionaries(st.sampled_from(PETSC_NAMES), PETSC_VALUE, max_size=3)
-             if k in config_checks.PETSC_SOLVERS else st.just(v)) for k, v in flat.items()}))
+             if k in config_values.PETSC_SOLVERS else st.just(v)) for k, v in flat.items()}))
 
 
 def film_modulus(material: dict) -> float:
@@ -510,7 +510,7 @@ BAD_PETSC = st.one_of(
     st.sampled_from(["mechanics", "solver", "MECH", "em2"]).map(lambda name: {name: {"ksp_rtol": 1e-9}}),
     st.sampled_from([math.nan, math.inf, -math.inf, [1], {"a": {"b": 1}}, dt.date(2020, 1, 1),
                      "lu\n", "x\x00", 10**400]).map(lambda value: {"ksp_rtol": value}),
-    st.sampled_from(config_checks.PETSC_SOLVERS).map(lambda name: {name: {"pc_type": [1, 2]}}),
+    st.sampled_from(config_values.PETSC_SOLVERS).map(lambda name: {name: {"pc_type": [1, 2]}}),
 )
 WRONG = {
     "bool": st.one_of(st.integers(0, 1), st.sampled_from(["true", "yes", "on"]), floats(0.0, 1.0),

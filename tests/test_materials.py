@@ -68,7 +68,8 @@ def test_config_materials_carry_every_key():
 
 
 @pytest.mark.serial
-@pytest.mark.parametrize("module", ["flexotip.config", "flexotip.config_checks", "flexotip.materials",
+@pytest.mark.parametrize("module", ["flexotip.config", "flexotip.config_checks", "flexotip.config_values",
+                                    "flexotip.materials",
                                     "flexotip.spectral.box_electromechanics",
                                     "flexotip.spectral.film_dynamics", "flexotip.spectral.elasticity"])
 def test_core_and_spectral_load_no_dolfinx(module):
