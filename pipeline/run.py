@@ -68,7 +68,7 @@ def run(comm: MPI.Comm, config: Config, outdir: pathlib.Path, resume: bool = Fal
     output_folder.prepare(comm, config, outdir)
     summary: dict = output_folder.versions(comm)
     try:
-        summary = _solve_and_write(comm, config, outdir, scales, state, summary)
+        summary = _solve_and_write(comm, config, outdir, scales, state, summary, start)
     except RunInterrupted as stop:
         output_folder.write_interrupted(comm, summary, stop, start, outdir)
         raise
@@ -80,17 +80,17 @@ def run(comm: MPI.Comm, config: Config, outdir: pathlib.Path, resume: bool = Fal
 
 
 def _solve_and_write(comm: MPI.Comm, config: Config, outdir: pathlib.Path, scales: Scales,
-                     state: State | None, summary: dict) -> dict:
-    """The steps of :func:`run` after the folder is prepared; fills ``summary`` in place and returns it.
+                     state: State | None, summary: dict, start: float) -> dict:
+    """The steps of :func:`run` after the folder is prepared (``start``: the run's start, s).
 
-    Stops between the steps if a rank received SIGTERM/SIGINT (and in a transient after a
-    step, with a checkpoint).
+    Fills ``summary`` in place and returns it. Stops between the steps if a rank received
+    SIGTERM/SIGINT (and in a transient after a step, with a checkpoint).
     """
-    start = time.perf_counter()
     tip = parameters.tip_problem(config)
     stack = mesh(comm, config, outdir, scales)
     summary |= output_folder.mesh_summary(stack, scales)
     interrupt.check(comm)
+    solve_start = time.perf_counter()
     try:
         stack, solution, keys = solve_tip_load(comm, config, tip, stack, scales, outdir)
     except (SolverError, ApproachNotFoundError) as error:
@@ -112,7 +112,7 @@ def _solve_and_write(comm: MPI.Comm, config: Config, outdir: pathlib.Path, scale
                                                                 else [])
     elif config.physics.vacancies:
         log.info("vacancies: no field acts on them (no flexoelectricity, no bias): they stay uniform")
-    summary |= {"physics_solved": physics_solved, "time_solve_s": time.perf_counter() - start}
+    summary |= {"physics_solved": physics_solved, "time_solve_s": time.perf_counter() - solve_start}
     return summary
 
 
