@@ -104,12 +104,27 @@ def _serial_copy(w: dolfinx.fem.Function) -> dolfinx.fem.Function | None:
     return copy
 
 
-def _matched(targets: np.ndarray, sources: np.ndarray, values: np.ndarray, what: str) -> np.ndarray:
-    """The values at ``sources`` of the points that coincide with ``targets`` (raises if one does not)."""
+def _coinciding(targets: np.ndarray, sources: np.ndarray) -> tuple[np.ndarray, float]:
+    """For each target point the index of the nearest source point, and the largest distance.
+
+    The points coincide when that distance is within 1e-12 of the sources' extent
+    (:data:`COINCIDENT`, relative).
+    """
     distance, index = cKDTree(sources).query(targets)
     scale = float(np.max(np.ptp(sources, axis=0))) or 1.0
-    if distance.size and distance.max() > 1e-12 * scale:
-        raise RuntimeError(f"{what}: a dof has no coinciding source dof (distance {distance.max():.3g})")
+    return index, (float(distance.max()) / scale if distance.size else 0.0)
+
+
+COINCIDENT = 1e-12
+"""Largest distance between two dofs taken for the same point, relative to the mesh's extent."""
+
+
+def _matched(targets: np.ndarray, sources: np.ndarray, values: np.ndarray, what: str) -> np.ndarray:
+    """The values at ``sources`` of the points that coincide with ``targets`` (raises if one does not)."""
+    index, largest = _coinciding(targets, sources)
+    if largest > COINCIDENT:
+        raise RuntimeError(f"{what}: a dof has no coinciding source dof (distance {largest:.3g} of the "
+                           "extent)")
     return values[index]
 
 
@@ -245,10 +260,8 @@ class InitialFromRun:
         V = w.function_space
         targets = V.tabulate_dof_coordinates()
         sources = source.function_space.tabulate_dof_coordinates()
-        distance, index = cKDTree(sources).query(targets)
-        extent = float(np.max(np.ptp(sources, axis=0)))
-        same = (sources.shape[0] == V.dofmap.index_map.size_global
-                and (distance.size == 0 or distance.max() <= 1e-12 * extent))
+        index, largest = _coinciding(targets, sources)
+        same = sources.shape[0] == V.dofmap.index_map.size_global and largest <= COINCIDENT
         self.same_mesh = bool(comm.allreduce(same, op=MPI.LAND))
         if self.same_mesh:
             w.x.array[:] = source.x.array[index] + shift
